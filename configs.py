@@ -1,0 +1,35 @@
+"""Hyper-parameters of MAMO (MovieLens-1M defaults).
+
+Keys and values follow the reference implementation's ``configs.py``; the keys marked
+"port" are additions of this port (see README, "Differences from the reference").
+Edit this file, or override any key on the command line: ``--set key=value``.
+"""
+
+config_settings = {
+    # data split
+    'random_state': 100,     # seed of the 80/20 train/test user shuffle (port: always seeded)
+    'split_ratio': 0.8,
+    'support_size': 15,
+    'query_size': 5,
+    # model
+    'embedding_dim': 100,
+    'n_layer': 2,
+    'active_func': 'leaky_relu',
+    # memories
+    'n_k': 3,                # number of memory slots K
+    'alpha': 0.5,            # profile memory M_P update rate
+    'beta': 0.05,            # feature memory M_U update rate
+    'gamma': 0.1,            # task memory M_UI update rate
+    # optimisation
+    'rho': 0.01,             # local (Adam) learning rate
+    'lamda': 0.05,           # global learning rate
+    'tao': 0.01,             # weight of the personalised bias term (paper appendix: 0.1)
+    'batch_size': 5,
+    'n_epoch': 3,
+    'n_inner_loop': 3,
+    'clip_norm': 5.0,        # global-norm gradient clipping of the local update
+    # port additions
+    'meta_batch': 32,        # port: global update after every meta_batch training users
+    'max_train_users': 0,    # port: cap on training users per epoch (0 = all; reference: 100)
+    'seed': 1,               # port: seed of weights and memories
+}

@@ -7,12 +7,13 @@ Everything is drawn from one ``numpy.random.Generator(seed)``: same seed, same b
 With ``n_users=6040`` the shape matches ML-1M (about 1,000,209 ratings, 3,883 movies,
 2,186 directors, 25 genres including 'nan').
 """
-import datetime as _dt
+import json
 import os
 from pathlib import Path
 
 import numpy as np
 
+from .errors import PrepareError
 from .vocab import AGES, GENDERS, N_OCCUPATION, RATES
 
 GENRES = ('Action', 'Adult', 'Adventure', 'Animation', 'Biography', 'Comedy', 'Crime',
@@ -41,6 +42,10 @@ _MONTHS = ('Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct',
 # ML-1M's rating marginals (1..5), to place the score thresholds.
 _RATING_SHARES = (0.056, 0.108, 0.261, 0.349, 0.226)
 _DIM = 8
+MARKER = 'SYNTHETIC.json'                # marks a raw folder this generator wrote
+GENERATOR_VERSION = 1
+RAW_NAMES = ('ratings.dat', 'users.dat', 'movies.dat', 'movies_extrainfos.dat',
+             'List_genre.txt', 'List_director.txt')
 
 
 def _directors(rng):
@@ -147,12 +152,29 @@ def _write_lines(path, lines, encoding, newline):
 
 
 def write_synthetic_movielens(raw_dir, n_users=300, seed=0):
-    """Write a synthetic ML-1M raw folder to ``raw_dir``; return counts as a dict."""
+    """Write a synthetic ML-1M raw folder to ``raw_dir``; return its description.
+
+    Refuses (PrepareError) to overwrite raw files that this generator did not write,
+    so real MovieLens data is never replaced.  A folder already holding the same
+    synthetic data (same n_users, seed and generator version) is left as it is.
+    """
     if n_users < 1:
-        raise ValueError("n_users must be positive")
-    rng = np.random.default_rng(seed)
+        raise PrepareError(f"--users must be at least 1, not {n_users}")
     raw = Path(raw_dir)
+    marker = raw / MARKER
+    wanted = {'generator_version': GENERATOR_VERSION, 'n_users': int(n_users),
+              'seed': int(seed)}
+    if any((raw / n).exists() for n in RAW_NAMES):
+        if not marker.is_file():
+            raise PrepareError(f"{raw}: holds MovieLens files not written by --synthetic; "
+                               f"delete them or pass another --raw-dir (e.g. data_raw/synthetic)")
+        with open(marker, encoding='utf-8') as f:
+            found = json.load(f)
+        if {k: found.get(k) for k in wanted} == wanted and all(
+                (raw / n).is_file() for n in RAW_NAMES):
+            return dict(found, raw_dir=str(raw), reused=True)
     raw.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
     n_movies = max(60, round(FULL_MOVIES * n_users / FULL_USERS))
     directors = _directors(rng)
     ids, rate, year, genre_sets, dir_sets = _movies(rng, n_movies, directors)
@@ -203,5 +225,7 @@ def write_synthetic_movielens(raw_dir, n_users=300, seed=0):
     _write_lines(raw / 'List_genre.txt', list(GENRES), 'utf-8', '\r\n')
     _write_lines(raw / 'List_director.txt', directors, 'utf-8', '\r\n')
     _write_lines(raw / 'ratings.dat', rating_lines, 'utf-8', '\n')
-    return {'users': n_users, 'movies': n_movies, 'ratings': int(counts.sum()),
-            'raw_dir': str(raw)}
+    info = dict(wanted, n_movies=n_movies, n_ratings=int(counts.sum()))
+    with open(marker, 'w', encoding='utf-8') as f:
+        json.dump(info, f, indent=1)
+    return dict(info, raw_dir=str(raw), reused=False)

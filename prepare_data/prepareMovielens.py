@@ -99,6 +99,10 @@ def build(raw_dir):
     _first_unknown(raw / 'ratings.dat', r.item, movie_ids, 'movie',
                    f"{raw / 'movies.dat'}; add the movie there or delete its ratings")
 
+    if len(r) < transforms.MAX_COUNT:      # (also keeps row round(0.8 n) inside the data)
+        raise PrepareError(f"{raw / 'ratings.dat'}: no user has {transforms.MAX_COUNT} or "
+                           f"more ratings, so there is nothing to prepare; use the full file")
+
     # Steps 1-3: split time, per-user selection, user and item states.
     times = transforms.local_datetime64(r.timestamp)
     start, split, end = transforms.split_time(times)

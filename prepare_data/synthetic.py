@@ -133,8 +133,15 @@ def _scores(rng, gender, age, occ, rate, year, genre_sets, dir_sets, genre_of, d
     v = table(len(RATES))[rate] + table(9)[np.minimum((year - 1919) // 10, 8)]
     v += np.stack([g_emb[[genre_of[g] for g in s]].mean(0) for s in genre_sets])
     v += np.stack([d_emb[[dir_of[d] for d in s]].mean(0) for s in dir_sets])
-    item_bias = rng.normal(0.0, 0.6, len(rate)) + 0.3 * (rate == RATES.index('G'))
-    user_bias = rng.normal(0.0, 0.5, len(gender))
+    # Biases come from the features too (no per-id noise a feature model cannot see).
+    def bias(n, scale):
+        return rng.normal(0.0, scale, n)
+    g_bias, d_bias = bias(len(GENRES), 0.3), bias(N_DIRECTORS, 0.4)
+    item_bias = (bias(len(RATES), 0.3)[rate]
+                 + np.array([g_bias[[genre_of[g] for g in s]].mean() for s in genre_sets])
+                 + np.array([d_bias[[dir_of[d] for d in s]].mean() for s in dir_sets]))
+    user_bias = (bias(len(GENDERS), 0.2)[gender] + bias(len(AGES), 0.3)[age]
+                 + bias(N_OCCUPATION, 0.3)[occ])
     s = (u[user_of] * v[item_of]).sum(1) + item_bias[item_of] + user_bias[user_of]
     return s + rng.normal(0.0, 0.7, len(s))
 

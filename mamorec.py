@@ -1,0 +1,416 @@
+"""MAMO meta-training and testing on prepared MovieLens-1M data.
+
+    python mamorec.py [--device CPU] [--epochs N] [--seed S] [--set key=value ...]
+                      [--data-dir DIR] [--out-dir DIR] [--resume] [--eval-only CKPT]
+
+Trains MAMO on every training user, tests it on the held-out users after each epoch the
+way the paper's Table 1 does, prints MAE and nDCG@3 per scenario next to a simple
+baseline, and writes checkpoints and ``results.json`` into the run folder.
+"""
+
+import argparse
+import copy
+import datetime
+import os
+import sys
+import time
+from typing import List, Optional
+
+import numpy as np
+
+import configs
+from utils import SCENARIOS, ConfigError, make_task, scenario_metrics, support_mean_prediction, \
+    train_test_split
+
+REPO_DIR = os.path.dirname(os.path.abspath(__file__))
+DEVICES = ('CPU', 'GPU', 'Ascend')
+ACTIVATIONS = ('sigmoid', 'tanh', 'relu', 'softmax', 'leaky_relu', 'none')
+
+
+# ============================== configuration ==============================
+def _parse_value(key: str, text: str, default):
+    """``text`` converted to the type of the key's default value."""
+    if isinstance(default, bool):
+        lowered = text.strip().lower()
+        if lowered in ('true', '1', 'yes', 'on'):
+            return True
+        if lowered in ('false', '0', 'no', 'off'):
+            return False
+        raise ConfigError(f'--set {key}={text}: expected true or false')
+    for kind in (int, float):
+        if isinstance(default, kind):
+            try:
+                return kind(text)
+            except ValueError:
+                raise ConfigError(f'--set {key}={text}: expected a number of type '
+                                  f'{kind.__name__}') from None
+    return text
+
+
+def apply_overrides(config: dict, assignments: List[str]) -> dict:
+    """A copy of ``config`` with ``key=value`` assignments applied (typed like the key)."""
+    config = dict(config)
+    for item in assignments:
+        key, sep, text = item.partition('=')
+        key = key.strip()
+        if not sep:
+            raise ConfigError(f'--set {item}: expected key=value')
+        if key not in config:
+            known = ', '.join(sorted(config))
+            raise ConfigError(f'--set {item}: unknown key {key!r}; known keys: {known}')
+        config[key] = _parse_value(key, text, config[key])
+    return config
+
+
+def validate_config(config: dict):
+    """Reject values the model cannot run with, one clear message per problem."""
+    positive_ints = ('support_size', 'query_size', 'embedding_dim', 'n_layer', 'n_k',
+                     'batch_size', 'n_inner_loop', 'meta_batch')
+    for key in positive_ints:
+        if not isinstance(config[key], int) or config[key] < 1:
+            raise ConfigError(f'{key}={config[key]!r}: must be a positive integer')
+    for key in ('n_epoch', 'max_train_users'):
+        if not isinstance(config[key], int) or config[key] < 0:
+            raise ConfigError(f'{key}={config[key]!r}: must be a non-negative integer')
+    if not 0.0 < config['split_ratio'] < 1.0:
+        raise ConfigError(f"split_ratio={config['split_ratio']!r}: must be between 0 and 1")
+    for key in ('alpha', 'beta', 'gamma'):
+        if not 0.0 <= config[key] <= 1.0:
+            raise ConfigError(f'{key}={config[key]!r}: must be between 0 and 1')
+    for key in ('rho', 'lamda', 'clip_norm'):
+        if config[key] <= 0:
+            raise ConfigError(f'{key}={config[key]!r}: must be positive')
+    if config['active_func'].lower() not in ACTIVATIONS:
+        raise ConfigError(f"active_func={config['active_func']!r}: choose one of "
+                          f"{', '.join(ACTIVATIONS)}")
+
+
+def configure_runtime(device: str, cpu_async: bool = False):
+    """Select the backend; on CPU run kernels synchronously (see README, "Speed")."""
+    import mindspore as ms
+    import mindspore.runtime
+
+    if device not in DEVICES:
+        raise ConfigError(f'--device {device}: choose one of {", ".join(DEVICES)}')
+    available = [d for d in DEVICES if _device_available(ms, d)]
+    if device not in available:
+        raise ConfigError(f'--device {device}: this MindSpore installation or machine has no '
+                          f'{device} backend; available: {", ".join(available)}')
+    ms.set_device(device)
+    if device == 'CPU' and not cpu_async:
+        # Asynchronous dispatch costs milliseconds per small kernel on a few CPU cores.
+        mindspore.runtime.launch_blocking()
+
+
+def _device_available(ms, device: str) -> bool:
+    try:
+        return bool(ms.hal.is_available(device))
+    except Exception:  # a backend whose libraries are absent may raise instead of saying no
+        return False
+
+
+# ============================== the meta-learner ==============================
+class MAMRec:
+    """MAMO's meta-training and testing over prepared samples (reference ``MAMRec``)."""
+
+    def __init__(self, config: dict, samples, feature_sizes: Optional[dict] = None,
+                 dataset: str = 'movielens', local_update: str = 'fast'):
+        from models import build_model
+        from modules.memories import FeatureMem, TaskMem
+        from utils import DATASET_INFO
+
+        self.config = dict(config)
+        self.dataset = dataset
+        self.local_update = local_update
+        self.tasks = [make_task(s, config['support_size'], config['query_size'])
+                      for s in samples]
+        if len(self.tasks) < 2:
+            raise ConfigError(f'need at least 2 users to split into train and test, got '
+                              f'{len(self.tasks)}')
+        self.train_users, self.test_users = train_test_split(
+            len(self.tasks), config['split_ratio'], config['random_state'])
+        if config['max_train_users'] > 0:
+            self.train_users = self.train_users[:config['max_train_users']]
+
+        self.model = build_model(config, feature_sizes, dataset)
+        self.phi_u, self.phi_i, self.phi_r = self.model.get_weights()
+        mem_rng = np.random.default_rng([config['seed'], 1])
+        u_in_dim = DATASET_INFO[dataset]['u_in_dim'] * config['embedding_dim']
+        self.feature_mem = FeatureMem(config['n_k'], u_in_dim, [w.shape for w in self.phi_u],
+                                      mem_rng)
+        self.task_mem = TaskMem(config['n_k'], config['embedding_dim'], mem_rng)
+
+    # ---- one user ----------------------------------------------------------------
+    def _updater(self, task):
+        from models import LOCALUpdate
+        c = self.config
+        return LOCALUpdate.from_task(self.model, task, c['batch_size'], c['n_inner_loop'],
+                                     c['rho'], c['clip_norm'])
+
+    def _personalise(self, task, train: bool):
+        """Memory read and the user's starting weights (paper, Algorithm 1, lines 5-8)."""
+        from models import user_mem_init
+        bias_term, att = user_mem_init(task.sup_x1[0], self.feature_mem,
+                                       self.model.input_user_loading, self.config['alpha'],
+                                       train=train)
+        self.model.init_u_mem_weights(self.phi_u, bias_term, self.config['tao'], self.phi_i,
+                                      self.phi_r)
+        self.model.init_ui_mem_weights(att, self.task_mem)
+        return att
+
+    # ---- phases ------------------------------------------------------------------
+    def train_epoch(self, desc: str = 'train') -> float:
+        """One pass over the training users; returns the mean query loss."""
+        from models import maml_train
+        from tqdm import tqdm
+        from utils import grads_sum
+
+        c = self.config
+        sums = self.model.get_zero_weights()
+        pending, losses = 0, []
+        for idx in tqdm(self.train_users, desc=desc, unit='user', leave=False):
+            task = self.tasks[idx]
+            att = self._personalise(task, train=True)
+            updater = self._updater(task)
+            u_grad, i_grad, r_grad = (_to_numpy(g) for g in updater.train())
+            losses.append(updater.last_query_loss)
+            sums = tuple(grads_sum(s, g) for s, g in zip(sums, (u_grad, i_grad, r_grad)))
+            pending += 1
+            self.feature_mem.write_head(att, u_grad, c['beta'])
+            self.task_mem.write_head(att, self.model.get_ui_mem_weights()[0], c['gamma'])
+            if pending == c['meta_batch']:
+                self.phi_u, self.phi_i, self.phi_r = maml_train(
+                    self.phi_u, self.phi_i, self.phi_r, *sums, c['lamda'])
+                sums, pending = self.model.get_zero_weights(), 0
+        if pending:
+            self.phi_u, self.phi_i, self.phi_r = maml_train(
+                self.phi_u, self.phi_i, self.phi_r, *sums, c['lamda'])
+        return float(np.mean(losses)) if losses else float('nan')
+
+    def predict_test_users(self, desc: str = 'test'):
+        """Adapt to every test user from the same state; returns (y, y_hat, codes, baseline).
+
+        Memories are read, never written, and each test user starts from phi and the
+        state the training left (paper, Algorithm 2).
+        """
+        from tqdm import tqdm
+
+        start_state = self.model.get_parameters_dict()
+        y_true, y_pred, codes, base_pred = [], [], [], []
+        for idx in tqdm(self.test_users, desc=desc, unit='user', leave=False):
+            task = self.tasks[idx]
+            self.model.set_parameters_dict(start_state)
+            self._personalise(task, train=False)
+            probs = self._updater(task).test()
+            y_true.append(task.que_y + 1)
+            y_pred.append(np.argmax(probs, axis=1) + 1)
+            codes.append(task.que_y0)
+            base_pred.append(support_mean_prediction(task.sup_y + 1, len(task.que_y)))
+        self.model.set_parameters_dict(start_state)
+        cat = lambda parts: np.concatenate(parts) if parts else np.zeros(0, np.int64)
+        return cat(y_true), cat(y_pred), cat(codes), cat(base_pred)
+
+    def evaluate(self, desc: str = 'test'):
+        """(MAMO metrics, baseline metrics) per scenario."""
+        y, y_hat, codes, base = self.predict_test_users(desc)
+        return scenario_metrics(y, y_hat, codes), scenario_metrics(y, base, codes)
+
+    # ---- state ---------------------------------------------------------------------
+    def meta_state(self) -> dict:
+        """phi and the memories, by name."""
+        state = {}
+        for part, weights in (('phi_u', self.phi_u), ('phi_i', self.phi_i),
+                              ('phi_r', self.phi_r)):
+            for j, w in enumerate(weights):
+                state[f'{part}.{j}'] = w
+        state.update({f'feature_mem.{k}': v for k, v in self.feature_mem.state().items()})
+        state.update({f'task_mem.{k}': v for k, v in self.task_mem.state().items()})
+        return state
+
+    def load_meta_state(self, state: dict):
+        """Restore :meth:`meta_state`'s output."""
+        for part in ('phi_u', 'phi_i', 'phi_r'):
+            weights = getattr(self, part)
+            setattr(self, part, [np.asarray(state[f'{part}.{j}'], np.float32)
+                                 for j in range(len(weights))])
+        self.feature_mem.load_state({k[len('feature_mem.'):]: v for k, v in state.items()
+                                     if k.startswith('feature_mem.')})
+        self.task_mem.load_state({k[len('task_mem.'):]: v for k, v in state.items()
+                                  if k.startswith('task_mem.')})
+
+
+def _to_numpy(tensors):
+    return [t.asnumpy() if hasattr(t, 'asnumpy') else np.asarray(t) for t in tensors]
+
+
+# ============================== reporting ==============================
+def format_table(metrics: dict, baseline: dict) -> str:
+    """MAE and nDCG@3 per scenario for MAMO and the support-mean baseline."""
+    def fmt(x):
+        return '     -' if x is None or (isinstance(x, float) and np.isnan(x)) else f'{x:6.4f}'
+    lines = [f"{'scenario':8} {'n':>6}  {'MAE':>6} {'nDCG@3':>6}   "
+             f"{'MAE':>6} {'nDCG@3':>6}",
+             f"{'':8} {'':>6}  {'MAMO':^13}   {'support mean':^13}"]
+    for name in SCENARIOS + ('all',):
+        m, b = metrics[name], baseline[name]
+        lines.append(f"{name:8} {m['n']:>6}  {fmt(m['mae'])} {fmt(m['ndcg3'])}   "
+                     f"{fmt(b['mae'])} {fmt(b['ndcg3'])}")
+    return '\n'.join(lines)
+
+
+# ============================== command line ==============================
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description='MAMO meta-training and testing (MindSpore).')
+    p.add_argument('--device', default='CPU', help='CPU (default), GPU or Ascend')
+    p.add_argument('--epochs', type=int, help='number of epochs (config n_epoch)')
+    p.add_argument('--seed', type=int, help='seed of weights and memories (config seed)')
+    p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
+                   help='override any configs.py key; repeatable')
+    p.add_argument('--data-dir', default=os.path.join(REPO_DIR, 'data_processed', 'movielens'),
+                   help='prepared data (default: data_processed/movielens)')
+    p.add_argument('--out-dir', help='run folder (default: runs/<timestamp>)')
+    p.add_argument('--resume', action='store_true',
+                   help='continue the run in --out-dir (default: the newest under runs/) '
+                        'from its last completed epoch')
+    p.add_argument('--eval-only', metavar='CHECKPOINT',
+                   help='test the model of an epoch_<k>.ckpt and stop')
+    p.add_argument('--plain', action='store_true',
+                   help='use the plain (uncompiled, PyNative) local update')
+    p.add_argument('--cpu-async', action='store_true',
+                   help='keep MindSpore asynchronous kernel dispatch on CPU (slower here)')
+    return p.parse_args(argv)
+
+
+def build_config(args) -> dict:
+    config = apply_overrides(copy.deepcopy(configs.config_settings), args.set)
+    if args.epochs is not None:
+        config['n_epoch'] = args.epochs
+    if args.seed is not None:
+        config['seed'] = args.seed
+    validate_config(config)
+    return config
+
+
+def _newest_run(runs_dir: str) -> str:
+    runs = sorted(d for d in os.listdir(runs_dir) if os.path.isfile(
+        os.path.join(runs_dir, d, 'results.json'))) if os.path.isdir(runs_dir) else []
+    if not runs:
+        raise ConfigError(f'--resume: no run with a results.json under {runs_dir}')
+    return os.path.join(runs_dir, runs[-1])
+
+
+def _load_data(data_dir: str):
+    from prepare_data import load_feature_sizes, load_samples
+    return load_samples(data_dir), load_feature_sizes(data_dir)
+
+
+def _print_parameters(model):
+    for name, param in model.parameters_and_names():
+        print(f'{name:45} {tuple(param.shape)}')
+
+
+def run_training(args, config: dict) -> dict:
+    """Train (or resume) and test after each epoch; returns the results dict."""
+    from run_files import checkpoint_paths, last_completed_epoch, load_state, read_json, \
+        save_state, write_json
+
+    run_dir = args.out_dir
+    results = None
+    if args.resume:
+        run_dir = run_dir or _newest_run(os.path.join(REPO_DIR, 'runs'))
+        results_path = os.path.join(run_dir, 'results.json')
+        if not os.path.isfile(results_path):
+            raise ConfigError(f'--resume: {results_path} not found')
+        results = read_json(results_path)
+        n_epoch = config['n_epoch'] if args.epochs is not None else None
+        config = dict(results['config'])
+        if n_epoch is not None:
+            config['n_epoch'] = n_epoch
+    run_dir = run_dir or os.path.join(REPO_DIR, 'runs',
+                                      datetime.datetime.now().strftime('%Y%m%d-%H%M%S'))
+    os.makedirs(run_dir, exist_ok=True)
+    local_update = 'plain' if args.plain else 'fast'
+
+    samples, sizes = _load_data(args.data_dir)
+    rec = MAMRec(config, samples, sizes, local_update=local_update)
+    print(f'MAMO on {len(rec.tasks)} users ({len(rec.train_users)} train, '
+          f'{len(rec.test_users)} test), device {args.device}, local update {local_update}')
+    _print_parameters(rec.model)
+
+    done = last_completed_epoch(results)
+    if done:
+        params, meta = load_state(checkpoint_paths(run_dir, done)[0])
+        rec.model.set_parameters_dict(params)
+        rec.load_meta_state(meta)
+        print(f'resumed {run_dir} after epoch {done}')
+    else:
+        results = {'config': config, 'data_dir': os.path.abspath(args.data_dir),
+                   'device': args.device, 'local_update': local_update,
+                   'n_train_users': len(rec.train_users), 'n_test_users': len(rec.test_users),
+                   'epochs': []}
+
+    for epoch in range(done + 1, config['n_epoch'] + 1):
+        t0 = time.time()
+        train_loss = rec.train_epoch(desc=f'epoch {epoch}/{config["n_epoch"]} train')
+        t1 = time.time()
+        metrics, baseline = rec.evaluate(desc=f'epoch {epoch}/{config["n_epoch"]} test')
+        t2 = time.time()
+        model_ckpt, _ = checkpoint_paths(run_dir, epoch)
+        save_state(model_ckpt, rec.model.get_parameters_dict(), rec.meta_state())
+        results['epochs'].append({'epoch': epoch,
+                                  'seconds': {'train': round(t1 - t0, 3),
+                                              'test': round(t2 - t1, 3)},
+                                  'train_loss': train_loss, 'metrics': metrics,
+                                  'baseline': {'support_mean': baseline}})
+        write_json(os.path.join(run_dir, 'results.json'), results)
+        print(f'\nepoch {epoch}: train {t1 - t0:.1f} s, test {t2 - t1:.1f} s, '
+              f'train query loss {train_loss:.4f}')
+        print(format_table(metrics, baseline))
+    print(f'\nrun folder: {run_dir}')
+    return results
+
+
+def run_eval_only(args, config: dict) -> dict:
+    """Test the model stored in ``args.eval_only``; writes ``<checkpoint>.eval.json``."""
+    from run_files import load_state, read_json, write_json
+
+    ckpt = args.eval_only
+    params, meta = load_state(ckpt)
+    results_path = os.path.join(os.path.dirname(os.path.abspath(ckpt)), 'results.json')
+    if os.path.isfile(results_path):
+        config = dict(read_json(results_path)['config'])  # the split and sizes of that run
+    samples, sizes = _load_data(args.data_dir)
+    rec = MAMRec(config, samples, sizes, local_update='plain' if args.plain else 'fast')
+    rec.model.set_parameters_dict(params)
+    rec.load_meta_state(meta)
+    t0 = time.time()
+    metrics, baseline = rec.evaluate()
+    out = {'checkpoint': os.path.abspath(ckpt), 'config': config,
+           'seconds': round(time.time() - t0, 3), 'n_test_users': len(rec.test_users),
+           'metrics': metrics, 'baseline': {'support_mean': baseline}}
+    root = ckpt[:-len('.ckpt')] if ckpt.endswith('.ckpt') else ckpt
+    write_json(root + '.eval.json', out)
+    print(format_table(metrics, baseline))
+    return out
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    from prepare_data import PrepareError
+    try:
+        config = build_config(args)
+        if args.resume and (args.set or args.seed is not None):
+            raise ConfigError('--resume keeps the recorded config; only --epochs may change')
+        configure_runtime(args.device, args.cpu_async)
+        if args.eval_only:
+            run_eval_only(args, config)
+        else:
+            run_training(args, config)
+    except (ConfigError, PrepareError, FileNotFoundError) as err:
+        print(f'error: {err}', file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())

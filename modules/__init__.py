@@ -1,0 +1,1 @@
+"""MindSpore Cells of MAMO: feature loading, embeddings, recommender, and the memories."""

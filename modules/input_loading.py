@@ -1,0 +1,54 @@
+"""Feature loading layers: categorical user/item features to dense vectors.
+
+``MLUserLoading`` turns ``[gender, age, occupation]`` into three concatenated embeddings;
+``MLItemLoading`` turns the 2213 item integers ``[rate, year, genre x25, director x2186]``
+into ``[rate, year, sigmoid(genre), sigmoid(director)]`` embeddings, as the reference does.
+"""
+
+from mindspore import nn, ops
+
+from utils import ML_FEATURE_SIZES
+
+
+class MLUserLoading(nn.Cell):
+    """MovieLens user features ``(B, 3)`` int -> ``(B, 3 * embedding_dim)``."""
+
+    def __init__(self, embedding_dim, n_gender=ML_FEATURE_SIZES['n_gender'],
+                 n_age=ML_FEATURE_SIZES['n_age'], n_occupation=ML_FEATURE_SIZES['n_occupation']):
+        super().__init__()
+        self.embedding_dim = embedding_dim
+        self.embedding_gender = nn.Embedding(n_gender, embedding_dim)
+        self.embedding_age = nn.Embedding(n_age, embedding_dim)
+        self.embedding_occupation = nn.Embedding(n_occupation, embedding_dim)
+
+    def construct(self, x1):
+        gender_emb = self.embedding_gender(x1[:, 0])
+        age_emb = self.embedding_age(x1[:, 1])
+        occupation_emb = self.embedding_occupation(x1[:, 2])
+        return ops.concat((gender_emb, age_emb, occupation_emb), 1)
+
+
+class MLItemLoading(nn.Cell):
+    """MovieLens item features ``(B, 2 + n_genre + n_director)`` int -> ``(B, 4 * dim)``.
+
+    Genre and director multi-hots go through bias-free linear maps and a sigmoid.
+    """
+
+    def __init__(self, embedding_dim, n_rate=ML_FEATURE_SIZES['n_rate'],
+                 n_genre=ML_FEATURE_SIZES['n_genre'], n_director=ML_FEATURE_SIZES['n_director'],
+                 n_year=ML_FEATURE_SIZES['n_year']):
+        super().__init__()
+        self.embedding_dim = embedding_dim
+        self.n_genre = n_genre
+        self.emb_rate = nn.Embedding(n_rate, embedding_dim)
+        self.emb_genre = nn.Dense(n_genre, embedding_dim, has_bias=False)
+        self.emb_director = nn.Dense(n_director, embedding_dim, has_bias=False)
+        self.emb_year = nn.Embedding(n_year, embedding_dim)
+
+    def construct(self, x2):
+        genre_end = 2 + self.n_genre
+        rate_emb = self.emb_rate(x2[:, 0])
+        year_emb = self.emb_year(x2[:, 1])
+        genre_emb = ops.sigmoid(self.emb_genre(x2[:, 2:genre_end].astype('float32')))
+        director_emb = ops.sigmoid(self.emb_director(x2[:, genre_end:].astype('float32')))
+        return ops.concat((rate_emb, year_emb, genre_emb, director_emb), 1)

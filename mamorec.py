@@ -326,13 +326,12 @@ def run_training(args, config: dict) -> dict:
         config = dict(results['config'])
         if n_epoch is not None:
             config['n_epoch'] = n_epoch
+    local_update = 'plain' if args.plain else 'fast'
+    samples, sizes = _load_data(args.data_dir)
+    rec = MAMRec(config, samples, sizes, local_update=local_update)
     run_dir = run_dir or os.path.join(REPO_DIR, 'runs',
                                       datetime.datetime.now().strftime('%Y%m%d-%H%M%S'))
     os.makedirs(run_dir, exist_ok=True)
-    local_update = 'plain' if args.plain else 'fast'
-
-    samples, sizes = _load_data(args.data_dir)
-    rec = MAMRec(config, samples, sizes, local_update=local_update)
     print(f'MAMO on {len(rec.tasks)} users ({len(rec.train_users)} train, '
           f'{len(rec.test_users)} test), device {args.device}, local update {local_update}')
     _print_parameters(rec.model)

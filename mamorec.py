@@ -85,7 +85,7 @@ def validate_config(config: dict):
                           f"{', '.join(ACTIVATIONS)}")
 
 
-def configure_runtime(device: str, cpu_async: bool = False):
+def configure_runtime(device: str, cpu_tuning: bool = True):
     """Select the backend; on CPU run kernels synchronously (see README, "Speed")."""
     import mindspore as ms
     import mindspore.runtime
@@ -97,9 +97,23 @@ def configure_runtime(device: str, cpu_async: bool = False):
         raise ConfigError(f'--device {device}: this MindSpore installation or machine has no '
                           f'{device} backend; available: {", ".join(available)}')
     ms.set_device(device)
-    if device == 'CPU' and not cpu_async:
-        # Asynchronous dispatch costs milliseconds per small kernel on a few CPU cores.
+    if device == 'CPU' and cpu_tuning:
+        # Asynchronous dispatch and MindSpore's default thread pools (25 kernel threads,
+        # 5 dispatch threads) cost milliseconds per small kernel on a few CPU cores.
         mindspore.runtime.launch_blocking()
+        _set_once(ms.device_context.cpu.op_tuning.threads_num, 1)
+        _set_once(mindspore.runtime.dispatch_threads_num, 1)
+        # The work is a chain of small kernels: one core, without migrations, is fastest.
+        if hasattr(os, 'sched_setaffinity'):
+            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+
+
+def _set_once(setter, value):
+    """MindSpore refuses to set some runtime options twice in a process; keep the first."""
+    try:
+        setter(value)
+    except RuntimeError:
+        pass
 
 
 def _device_available(ms, device: str) -> bool:
@@ -133,6 +147,18 @@ class MAMRec:
             self.train_users = self.train_users[:config['max_train_users']]
 
         self.model = build_model(config, feature_sizes, dataset)
+        self.engine = None
+        if local_update == 'fast':
+            from modules.fast_update import FastEngine, fast_path_unsupported
+            from utils import ML_FEATURE_SIZES
+            reason = fast_path_unsupported(config)
+            if reason:
+                print(f'note: compiled local update unavailable ({reason}); using the plain path')
+                self.local_update = 'plain'
+            else:
+                self.engine = FastEngine(self.model, config,
+                                         dict(ML_FEATURE_SIZES, **(feature_sizes or {})),
+                                         DATASET_INFO[dataset]['n_y'])
         self.phi_u, self.phi_i, self.phi_r = self.model.get_weights()
         mem_rng = np.random.default_rng([config['seed'], 1])
         u_in_dim = DATASET_INFO[dataset]['u_in_dim'] * config['embedding_dim']
@@ -146,6 +172,21 @@ class MAMRec:
         c = self.config
         return LOCALUpdate.from_task(self.model, task, c['batch_size'], c['n_inner_loop'],
                                      c['rho'], c['clip_norm'])
+
+    def _adapt_and_query_gradients(self, task):
+        """Local update of the model to ``task``: (g_u, g_i, g_r, query loss)."""
+        if self.engine is None:
+            updater = self._updater(task)
+            u_grad, i_grad, r_grad = (_to_numpy(g) for g in updater.train())
+            return u_grad, i_grad, r_grad, updater.last_query_loss
+        grads, loss = self.engine.train(task)
+        n_u, n_i = len(self.phi_u), len(self.phi_i)
+        return grads[:n_u], grads[n_u:n_u + n_i], grads[n_u + n_i:], loss
+
+    def _adapted_query_probabilities(self, task):
+        if self.engine is None:
+            return self._updater(task).test()
+        return self.engine.test(task)
 
     def _personalise(self, task, train: bool):
         """Memory read and the user's starting weights (paper, Algorithm 1, lines 5-8)."""
@@ -171,9 +212,8 @@ class MAMRec:
         for idx in tqdm(self.train_users, desc=desc, unit='user', leave=False):
             task = self.tasks[idx]
             att = self._personalise(task, train=True)
-            updater = self._updater(task)
-            u_grad, i_grad, r_grad = (_to_numpy(g) for g in updater.train())
-            losses.append(updater.last_query_loss)
+            u_grad, i_grad, r_grad, loss = self._adapt_and_query_gradients(task)
+            losses.append(loss)
             sums = tuple(grads_sum(s, g) for s, g in zip(sums, (u_grad, i_grad, r_grad)))
             pending += 1
             self.feature_mem.write_head(att, u_grad, c['beta'])
@@ -199,9 +239,10 @@ class MAMRec:
         y_true, y_pred, codes, base_pred = [], [], [], []
         for idx in tqdm(self.test_users, desc=desc, unit='user', leave=False):
             task = self.tasks[idx]
-            self.model.set_parameters_dict(start_state)
+            if self.engine is None:        # the plain path adapts the model in place
+                self.model.set_parameters_dict(start_state)
             self._personalise(task, train=False)
-            probs = self._updater(task).test()
+            probs = self._adapted_query_probabilities(task)
             y_true.append(task.que_y + 1)
             y_pred.append(np.argmax(probs, axis=1) + 1)
             codes.append(task.que_y0)
@@ -276,8 +317,9 @@ def parse_args(argv=None):
                    help='test the model of an epoch_<k>.ckpt and stop')
     p.add_argument('--plain', action='store_true',
                    help='use the plain (uncompiled, PyNative) local update')
-    p.add_argument('--cpu-async', action='store_true',
-                   help='keep MindSpore asynchronous kernel dispatch on CPU (slower here)')
+    p.add_argument('--no-cpu-tuning', action='store_true',
+                   help="keep MindSpore's default CPU runtime (asynchronous dispatch, thread "
+                        "pools, no core pinning); slower for this model")
     return p.parse_args(argv)
 
 
@@ -400,7 +442,7 @@ def main(argv=None) -> int:
         config = build_config(args)
         if args.resume and (args.set or args.seed is not None):
             raise ConfigError('--resume keeps the recorded config; only --epochs may change')
-        configure_runtime(args.device, args.cpu_async)
+        configure_runtime(args.device, cpu_tuning=not args.no_cpu_tuning)
         if args.eval_only:
             run_eval_only(args, config)
         else:

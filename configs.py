@@ -32,4 +32,15 @@ config_settings = {
     'meta_batch': 32,        # port: global update after every meta_batch training users
     'max_train_users': 0,    # port: cap on training users per epoch (0 = all; reference: 100)
     'seed': 1,               # port: seed of weights and memories
+    # ablations (paper, Section 3.4); both true = MAMO, both false = a MeLU-like learner
+    'feature_memory': True,  # port: false = theta_u <- phi_u (no bias term b_u, no M_U)
+    'task_memory': True,     # port: false = the memory layer starts from phi (no M_UI)
+}
+
+# Per-dataset defaults applied before command-line overrides: the paper's Book-Crossing
+# settings (Section 4.1 and appendix).
+dataset_settings = {
+    'movielens': {},
+    'bookcrossing': {'embedding_dim': 50, 'lamda': 0.01, 'beta': 0.1, 'gamma': 0.1,
+                     'tao': 0.15, 'rho': 0.01, 'alpha': 0.5},
 }

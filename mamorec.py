@@ -24,6 +24,7 @@ from utils import SCENARIOS, ConfigError, make_task, scenario_metrics, support_m
 
 REPO_DIR = os.path.dirname(os.path.abspath(__file__))
 DEVICES = ('CPU', 'GPU', 'Ascend')
+DATASETS = ('movielens', 'bookcrossing')
 ACTIVATIONS = ('sigmoid', 'tanh', 'relu', 'softmax', 'leaky_relu', 'none')
 
 
@@ -105,7 +106,8 @@ def configure_runtime(device: str, cpu_tuning: bool = True):
         _set_once(mindspore.runtime.dispatch_threads_num, 1)
         # The work is a chain of small kernels: one core, without migrations, is fastest.
         if hasattr(os, 'sched_setaffinity'):
-            os.sched_setaffinity(0, {min(os.sched_getaffinity(0))})
+            cores = sorted(os.sched_getaffinity(0))
+            os.sched_setaffinity(0, {cores[os.getpid() % len(cores)]})  # spread processes
 
 
 def _set_once(setter, value):
@@ -150,14 +152,15 @@ class MAMRec:
         self.engine = None
         if local_update == 'fast':
             from modules.fast_update import FastEngine, fast_path_unsupported
-            from utils import ML_FEATURE_SIZES
-            reason = fast_path_unsupported(config)
+            from utils import DEFAULT_FEATURE_SIZES
+            reason = fast_path_unsupported(config, dataset)
             if reason:
                 print(f'note: compiled local update unavailable ({reason}); using the plain path')
                 self.local_update = 'plain'
             else:
                 self.engine = FastEngine(self.model, config,
-                                         dict(ML_FEATURE_SIZES, **(feature_sizes or {})),
+                                         dict(DEFAULT_FEATURE_SIZES[dataset],
+                                              **(feature_sizes or {})),
                                          DATASET_INFO[dataset]['n_y'])
         self.phi_u, self.phi_i, self.phi_r = self.model.get_weights()
         mem_rng = np.random.default_rng([config['seed'], 1])
@@ -191,12 +194,14 @@ class MAMRec:
     def _personalise(self, task, train: bool):
         """Memory read and the user's starting weights (paper, Algorithm 1, lines 5-8)."""
         from models import user_mem_init
+        c = self.config
         bias_term, att = user_mem_init(task.sup_x1[0], self.feature_mem,
-                                       self.model.input_user_loading, self.config['alpha'],
-                                       train=train)
-        self.model.init_u_mem_weights(self.phi_u, bias_term, self.config['tao'], self.phi_i,
-                                      self.phi_r)
-        self.model.init_ui_mem_weights(att, self.task_mem)
+                                       self.model.input_user_loading, c['alpha'], train=train)
+        if not c['feature_memory']:      # ablation: theta_u <- phi_u, no bias term
+            bias_term = [np.zeros_like(w) for w in self.phi_u]
+        self.model.init_u_mem_weights(self.phi_u, bias_term, c['tao'], self.phi_i, self.phi_r)
+        if c['task_memory']:             # ablation off: the memory layer keeps phi_r[0]
+            self.model.init_ui_mem_weights(att, self.task_mem)
         return att
 
     # ---- phases ------------------------------------------------------------------
@@ -216,8 +221,10 @@ class MAMRec:
             losses.append(loss)
             sums = tuple(grads_sum(s, g) for s, g in zip(sums, (u_grad, i_grad, r_grad)))
             pending += 1
-            self.feature_mem.write_head(att, u_grad, c['beta'])
-            self.task_mem.write_head(att, self.model.get_ui_mem_weights()[0], c['gamma'])
+            if c['feature_memory']:
+                self.feature_mem.write_head(att, u_grad, c['beta'])
+            if c['task_memory']:
+                self.task_mem.write_head(att, self.model.get_ui_mem_weights()[0], c['gamma'])
             if pending == c['meta_batch']:
                 self.phi_u, self.phi_i, self.phi_r = maml_train(
                     self.phi_u, self.phi_i, self.phi_r, *sums, c['lamda'])
@@ -302,13 +309,14 @@ def format_table(metrics: dict, baseline: dict) -> str:
 # ============================== command line ==============================
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description='MAMO meta-training and testing (MindSpore).')
+    p.add_argument('--dataset', default='movielens', choices=DATASETS,
+                   help="movielens (default) or bookcrossing (the paper's settings for it)")
     p.add_argument('--device', default='CPU', help='CPU (default), GPU or Ascend')
     p.add_argument('--epochs', type=int, help='number of epochs (config n_epoch)')
     p.add_argument('--seed', type=int, help='seed of weights and memories (config seed)')
     p.add_argument('--set', action='append', default=[], metavar='KEY=VALUE',
                    help='override any configs.py key; repeatable')
-    p.add_argument('--data-dir', default=os.path.join(REPO_DIR, 'data_processed', 'movielens'),
-                   help='prepared data (default: data_processed/movielens)')
+    p.add_argument('--data-dir', help='prepared data (default: data_processed/<dataset>)')
     p.add_argument('--out-dir', help='run folder (default: runs/<timestamp>)')
     p.add_argument('--resume', action='store_true',
                    help='continue the run in --out-dir (default: the newest under runs/) '
@@ -320,11 +328,16 @@ def parse_args(argv=None):
     p.add_argument('--no-cpu-tuning', action='store_true',
                    help="keep MindSpore's default CPU runtime (asynchronous dispatch, thread "
                         "pools, no core pinning); slower for this model")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if args.data_dir is None:
+        args.data_dir = os.path.join(REPO_DIR, 'data_processed', args.dataset)
+    return args
 
 
 def build_config(args) -> dict:
-    config = apply_overrides(copy.deepcopy(configs.config_settings), args.set)
+    config = dict(copy.deepcopy(configs.config_settings),
+                  **configs.dataset_settings[args.dataset])
+    config = apply_overrides(config, args.set)
     if args.epochs is not None:
         config['n_epoch'] = args.epochs
     if args.seed is not None:
@@ -369,12 +382,13 @@ def run_training(args, config: dict) -> dict:
         if n_epoch is not None:
             config['n_epoch'] = n_epoch
     local_update = 'plain' if args.plain else 'fast'
+    dataset = results.get('dataset', 'movielens') if results else args.dataset
     samples, sizes = _load_data(args.data_dir)
-    rec = MAMRec(config, samples, sizes, local_update=local_update)
+    rec = MAMRec(config, samples, sizes, dataset=dataset, local_update=local_update)
     run_dir = run_dir or os.path.join(REPO_DIR, 'runs',
                                       datetime.datetime.now().strftime('%Y%m%d-%H%M%S'))
     os.makedirs(run_dir, exist_ok=True)
-    print(f'MAMO on {len(rec.tasks)} users ({len(rec.train_users)} train, '
+    print(f'MAMO on {dataset}: {len(rec.tasks)} users ({len(rec.train_users)} train, '
           f'{len(rec.test_users)} test), device {args.device}, local update {local_update}')
     _print_parameters(rec.model)
 
@@ -385,7 +399,8 @@ def run_training(args, config: dict) -> dict:
         rec.load_meta_state(meta)
         print(f'resumed {run_dir} after epoch {done}')
     else:
-        results = {'config': config, 'data_dir': os.path.abspath(args.data_dir),
+        results = {'config': config, 'dataset': dataset,
+                   'data_dir': os.path.abspath(args.data_dir),
                    'device': args.device, 'local_update': local_update,
                    'n_train_users': len(rec.train_users), 'n_test_users': len(rec.test_users),
                    'epochs': []}
@@ -418,10 +433,14 @@ def run_eval_only(args, config: dict) -> dict:
     ckpt = args.eval_only
     params, meta = load_state(ckpt)
     results_path = os.path.join(os.path.dirname(os.path.abspath(ckpt)), 'results.json')
+    dataset = args.dataset
     if os.path.isfile(results_path):
-        config = dict(read_json(results_path)['config'])  # the split and sizes of that run
+        recorded = read_json(results_path)       # the split and sizes of that run
+        config = dict(recorded['config'])
+        dataset = recorded.get('dataset', dataset)
     samples, sizes = _load_data(args.data_dir)
-    rec = MAMRec(config, samples, sizes, local_update='plain' if args.plain else 'fast')
+    rec = MAMRec(config, samples, sizes, dataset=dataset,
+                 local_update='plain' if args.plain else 'fast')
     rec.model.set_parameters_dict(params)
     rec.load_meta_state(meta)
     t0 = time.time()

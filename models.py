@@ -209,16 +209,23 @@ def build_model(config: dict, feature_sizes: Optional[dict] = None, dataset='mov
     """The MAMO network for ``dataset`` sized from ``feature_sizes`` (the prepared data's
     cardinalities; the reference's values when omitted), initialised from ``seed``."""
     from modules.info_embedding import ItemEmbedding, UserEmbedding
-    from modules.input_loading import MLItemLoading, MLUserLoading
+    from modules.input_loading import BKItemLoading, BKUserLoading, MLItemLoading, \
+        MLUserLoading
     from modules.rec_model import RecMAM
-    from utils import DATASET_INFO, ML_FEATURE_SIZES
+    from utils import DATASET_INFO, DEFAULT_FEATURE_SIZES
 
-    sizes = dict(ML_FEATURE_SIZES, **(feature_sizes or {}))
+    sizes = dict(DEFAULT_FEATURE_SIZES[dataset], **(feature_sizes or {}))
     info = DATASET_INFO[dataset]
     dim, n_layer, act = config['embedding_dim'], config['n_layer'], config['active_func']
-    user_loading = MLUserLoading(dim, sizes['n_gender'], sizes['n_age'], sizes['n_occupation'])
-    item_loading = MLItemLoading(dim, sizes['n_rate'], sizes['n_genre'], sizes['n_director'],
-                                 sizes['n_year'])
+    if dataset == 'movielens':
+        user_loading = MLUserLoading(dim, sizes['n_gender'], sizes['n_age'],
+                                     sizes['n_occupation'])
+        item_loading = MLItemLoading(dim, sizes['n_rate'], sizes['n_genre'],
+                                     sizes['n_director'], sizes['n_year'])
+    else:
+        user_loading = BKUserLoading(dim, sizes['n_age_bk'], sizes['n_location'])
+        item_loading = BKItemLoading(dim, sizes['n_year_bk'], sizes['n_author'],
+                                     sizes['n_publisher'])
     model = BASEModel(user_loading, item_loading,
                       UserEmbedding(n_layer, info['u_in_dim'] * dim, dim, activation=act),
                       ItemEmbedding(n_layer, info['i_in_dim'] * dim, dim, activation=act),

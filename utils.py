@@ -16,9 +16,17 @@ ML_FEATURE_SIZES = {
     'n_rate': 6, 'n_year': 81, 'n_genre': 25, 'n_director': 2186,
 }
 
+# ... and of Book-Crossing (the reference's config; prepared data overrides them).
+BK_FEATURE_SIZES = {
+    'n_age_bk': 106, 'n_location': 65, 'n_year_bk': 80, 'n_author': 25593,
+    'n_publisher': 5254,
+}
+
 DATASET_INFO = {
     'movielens': {'n_y': 5, 'u_in_dim': 3, 'i_in_dim': 4},
+    'bookcrossing': {'n_y': 10, 'u_in_dim': 2, 'i_in_dim': 3},
 }
+DEFAULT_FEATURE_SIZES = {'movielens': ML_FEATURE_SIZES, 'bookcrossing': BK_FEATURE_SIZES}
 
 SCENARIOS = ('W-W', 'W-C', 'C-W', 'C-C')  # scenario codes 0..3 of the prepared data
 

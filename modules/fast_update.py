@@ -67,8 +67,10 @@ def model_layout(names: Sequence[str]) -> Layout:
         rec_layers=tuple(l for l in layers('rec_model.') if names[l[0]] != 'rec_model.mem_layer.weight'))
 
 
-def fast_path_unsupported(config: dict) -> Optional[str]:
+def fast_path_unsupported(config: dict, dataset: str = 'movielens') -> Optional[str]:
     """Why the compiled path cannot run ``config`` (None when it can)."""
+    if dataset != 'movielens':
+        return f'written for the MovieLens model, not {dataset}'
     if FusedCastAdamWeightDecay is None:
         return 'this MindSpore has no FusedCastAdamWeightDecay kernel'
     if config['active_func'].lower() not in FAST_ACTIVATIONS:

@@ -7,7 +7,7 @@ into ``[rate, year, sigmoid(genre), sigmoid(director)]`` embeddings, as the refe
 
 from mindspore import nn, ops
 
-from utils import ML_FEATURE_SIZES
+from utils import BK_FEATURE_SIZES, ML_FEATURE_SIZES
 
 
 class MLUserLoading(nn.Cell):
@@ -52,3 +52,37 @@ class MLItemLoading(nn.Cell):
         genre_emb = ops.sigmoid(self.emb_genre(x2[:, 2:genre_end].astype('float32')))
         director_emb = ops.sigmoid(self.emb_director(x2[:, genre_end:].astype('float32')))
         return ops.concat((rate_emb, year_emb, genre_emb, director_emb), 1)
+
+
+class BKUserLoading(nn.Cell):
+    """Book-Crossing user features ``(B, 2)`` [age, location] -> ``(B, 2 * dim)``."""
+
+    def __init__(self, embedding_dim, n_age=BK_FEATURE_SIZES['n_age_bk'],
+                 n_location=BK_FEATURE_SIZES['n_location']):
+        super().__init__()
+        self.embedding_dim = embedding_dim
+        self.emb_age = nn.Embedding(n_age, embedding_dim)
+        self.emb_location = nn.Embedding(n_location, embedding_dim)
+
+    def construct(self, x1):
+        return ops.concat((self.emb_age(x1[:, 0]), self.emb_location(x1[:, 1])), 1)
+
+
+class BKItemLoading(nn.Cell):
+    """Book-Crossing item features ``(B, 3)`` [author, year, publisher] -> ``(B, 3 * dim)``,
+    concatenated as [year, author, publisher] like the reference."""
+
+    def __init__(self, embedding_dim, n_year=BK_FEATURE_SIZES['n_year_bk'],
+                 n_author=BK_FEATURE_SIZES['n_author'],
+                 n_publisher=BK_FEATURE_SIZES['n_publisher']):
+        super().__init__()
+        self.embedding_dim = embedding_dim
+        self.emb_year = nn.Embedding(n_year, embedding_dim)
+        self.emb_author = nn.Embedding(n_author, embedding_dim)
+        self.emb_publisher = nn.Embedding(n_publisher, embedding_dim)
+
+    def construct(self, x2):
+        year_emb = self.emb_year(x2[:, 1])
+        author_emb = self.emb_author(x2[:, 0])
+        publisher_emb = self.emb_publisher(x2[:, 2])
+        return ops.concat((year_emb, author_emb, publisher_emb), 1)

@@ -14,7 +14,6 @@ over seeds, plus the support-mean baseline. All numbers also go to --out as JSON
 import argparse
 import copy
 import datetime
-import json
 import os
 import sys
 

@@ -6,7 +6,7 @@ query gradient); ``maml_train`` applies the global update; ``user_mem_init`` rea
 feature memory for a user.
 """
 
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional
 
 import mindspore as ms
 import numpy as np

@@ -146,79 +146,71 @@ class FastUserUpdate(nn.Cell):
         L = self.layout
         n = rate.shape[0]
         pu = ops.concat([_MM(user_oh[i], P[L.user_tables[i]]) for i in range(3)], 1)
-        user_cache = []
-        x = pu                                   # one row: the same user on every row
-        for w, b in L.user_layers:
-            a, slope = self.act(_dense(x, P[w], P[b]))
-            user_cache.append((x, slope))
-            x = a
-        eu = x
+        eu, user_cache = self._layers_forward(P, pu, L.user_layers)   # one row
         genre_s = ops.sigmoid(_MM_NT(genre, P[L.genre]))
         director_s = ops.sigmoid(_MM_NT(director, P[L.director]))
         pi = ops.concat((_MM(rate, P[L.rate]), _MM(year, P[L.year]), genre_s, director_s), 1)
-        item_cache = []
-        x = pi
-        for w, b in L.item_layers:
-            a, slope = self.act(_dense(x, P[w], P[b]))
-            item_cache.append((x, slope))
-            x = a
-        x = ops.concat((ops.broadcast_to(eu, (n, eu.shape[1])), x), 1)
-        rec_cache = [(x, None)]
-        x = _dense(x, P[L.mem_layer[0]], P[L.mem_layer[1]])
-        for w, b in L.rec_layers[:-1]:
-            a, slope = self.act(_dense(x, P[w], P[b]))
-            rec_cache.append((x, slope))
-            x = a
-        rec_cache.append((x, None))
+        ei, item_cache = self._layers_forward(P, pi, L.item_layers)
+        x = ops.concat((ops.broadcast_to(eu, (n, eu.shape[1])), ei), 1)
+        h = _dense(x, P[L.mem_layer[0]], P[L.mem_layer[1]])
+        last, hidden_cache = self._layers_forward(P, h, L.rec_layers[:-1])
         w, b = L.rec_layers[-1]
-        out = ops.softmax(_dense(x, P[w], P[b]), -1)
-        return out, (pu, user_cache, genre_s, director_s, pi, item_cache, rec_cache)
+        out = ops.softmax(_dense(last, P[w], P[b]), -1)
+        return out, (user_cache, genre_s, director_s, item_cache, x, hidden_cache, last)
+
+    def _layers_forward(self, P, x, layers):
+        """Dense + activation for each (weight, bias); returns the output and, per layer,
+        (its input, the activation's derivative)."""
+        cache = []
+        for w, b in layers:
+            a, slope = self.act(_dense(x, P[w], P[b]))
+            cache.append((x, slope))
+            x = a
+        return x, cache
+
+    def _layers_backward(self, P, dx, layers, cache):
+        """Back through :meth:`_layers_forward`'s layers: (d input, [(index, gradient)]).
+        (Graph mode passes lists by value, so gradients are returned, not filled in.)"""
+        found = []
+        for k in range(len(layers) - 1, -1, -1):
+            w, b = layers[k]
+            x_in, slope = cache[k]
+            dz = dx * slope
+            found += [(w, _MM_TN(dz, x_in)), (b, _BIAS_GRAD(dz))]
+            dx = _MM(dz, P[w])
+        return dx, found
 
     def _grads(self, P, user_oh, rate, year, genre, director, label):
         """Gradients of mean cross-entropy(softmax output, label), for every parameter."""
         L = self.layout
-        out, (pu, user_cache, genre_s, director_s, pi, item_cache, rec_cache) = \
+        out, (user_cache, genre_s, director_s, item_cache, x_cat, hidden_cache, last) = \
             self._forward(P, user_oh, rate, year, genre, director)
         g = [None] * self.n_params
         n = rate.shape[0]
         # cross-entropy applies log_softmax to the (already softmaxed) output
         d_out = (ops.softmax(out, -1) - label) / n
         dz = _SOFTMAX_BACKWARD(d_out, out, -1)
-        # final layer and rec hidden layers, in reverse
+        # final layer, rec hidden layers, memory layer
         w, b = L.rec_layers[-1]
-        x_in = rec_cache[-1][0]
-        g[w], g[b] = _MM_TN(dz, x_in), _BIAS_GRAD(dz)
-        dx = _MM(dz, P[w])
-        for k in range(len(L.rec_layers) - 2, -1, -1):
-            w, b = L.rec_layers[k]
-            x_in, slope = rec_cache[k + 1]
-            dz = dx * slope
-            g[w], g[b] = _MM_TN(dz, x_in), _BIAS_GRAD(dz)
-            dx = _MM(dz, P[w])
+        g[w], g[b] = _MM_TN(dz, last), _BIAS_GRAD(dz)
+        dx, found = self._layers_backward(P, _MM(dz, P[w]), L.rec_layers[:-1], hidden_cache)
+        for k, grad in found:
+            g[k] = grad
         w, b = L.mem_layer
-        g[w], g[b] = _MM_TN(dx, rec_cache[0][0]), _BIAS_GRAD(dx)
+        g[w], g[b] = _MM_TN(dx, x_cat), _BIAS_GRAD(dx)
         dx = _MM(dx, P[w])
         dim = dx.shape[1] // 2
-        d_eu = ops.sum(dx[:, :dim], 0, keepdim=True)
-        d_ei = dx[:, dim:]
         # user embedding net (one row) and user loading
-        dx = d_eu
-        for k in range(len(L.user_layers) - 1, -1, -1):
-            w, b = L.user_layers[k]
-            x_in, slope = user_cache[k]
-            dz = dx * slope
-            g[w], g[b] = _MM_TN(dz, x_in), _BIAS_GRAD(dz)
-            dx = _MM(dz, P[w])
+        d_pu, found = self._layers_backward(P, ops.sum(dx[:, :dim], 0, keepdim=True),
+                                            L.user_layers, user_cache)
+        for k, grad in found:
+            g[k] = grad
         for i in range(3):
-            g[L.user_tables[i]] = _MM_TN(user_oh[i], dx[:, i * dim:(i + 1) * dim])
+            g[L.user_tables[i]] = _MM_TN(user_oh[i], d_pu[:, i * dim:(i + 1) * dim])
         # item embedding net and item loading
-        dx = d_ei
-        for k in range(len(L.item_layers) - 1, -1, -1):
-            w, b = L.item_layers[k]
-            x_in, slope = item_cache[k]
-            dz = dx * slope
-            g[w], g[b] = _MM_TN(dz, x_in), _BIAS_GRAD(dz)
-            dx = _MM(dz, P[w])
+        dx, found = self._layers_backward(P, dx[:, dim:], L.item_layers, item_cache)
+        for k, grad in found:
+            g[k] = grad
         g[L.rate] = _MM_TN(rate, dx[:, :dim])
         g[L.year] = _MM_TN(year, dx[:, dim:2 * dim])
         d_genre = _SIGMOID_GRAD(genre_s, dx[:, 2 * dim:3 * dim])

@@ -5,7 +5,7 @@ held as NumPy arrays so that reading and writing them costs microseconds, not ke
 launches. The arithmetic follows the paper (Eq. 3-6) and the reference implementation.
 """
 
-from typing import List, Sequence
+from typing import Sequence
 
 import numpy as np
 

@@ -21,7 +21,7 @@ import numpy as np
 
 import configs
 from mamorec import DATASETS, REPO_DIR, MAMRec, apply_overrides, configure_runtime, \
-    validate_config
+    load_data, validate_config
 from run_files import write_json
 from utils import SCENARIOS, ConfigError
 
@@ -80,7 +80,7 @@ def parse_args(argv=None):
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from prepare_data import PrepareError, load_feature_sizes, load_samples
+    from prepare_data import PrepareError
     try:
         variants = [v for v in args.variants.split(',') if v]
         unknown = [v for v in variants if v not in VARIANTS]
@@ -94,7 +94,7 @@ def main(argv=None) -> int:
         base = apply_overrides(base, args.set)
         validate_config(base)
         configure_runtime('CPU')
-        samples, sizes = load_samples(args.data_dir), load_feature_sizes(args.data_dir)
+        samples, sizes = load_data(args.data_dir, args.dataset)
     except (ConfigError, PrepareError) as err:
         print(f'error: {err}', file=sys.stderr)
         return 2

@@ -29,7 +29,7 @@ config_settings = {
     'n_inner_loop': 3,
     'clip_norm': 5.0,        # global-norm gradient clipping of the local update
     # port additions
-    'meta_batch': 32,        # port: global update after every meta_batch training users
+    'meta_batch': 1,         # port: global update after every meta_batch training users
     'max_train_users': 0,    # port: cap on training users per epoch (0 = all; reference: 100)
     'seed': 1,               # port: seed of weights and memories
     # ablations (paper, Section 3.4); both true = MAMO, both false = a MeLU-like learner

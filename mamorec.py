@@ -354,9 +354,15 @@ def _newest_run(runs_dir: str) -> str:
     return os.path.join(runs_dir, runs[-1])
 
 
-def _load_data(data_dir: str):
-    from prepare_data import load_feature_sizes, load_samples
-    return load_samples(data_dir), load_feature_sizes(data_dir)
+def load_data(data_dir: str, dataset: str):
+    """Samples and feature sizes of prepared data, which must be of ``dataset``."""
+    from prepare_data import load_dataset_name, load_feature_sizes, load_samples
+    samples, sizes = load_samples(data_dir), load_feature_sizes(data_dir)
+    found = load_dataset_name(data_dir)
+    if found != dataset:
+        raise ConfigError(f'{data_dir} holds {found} data, not {dataset}; pass '
+                          f'--dataset {found} or another --data-dir')
+    return samples, sizes
 
 
 def _print_parameters(model):
@@ -383,13 +389,13 @@ def run_training(args, config: dict) -> dict:
             config['n_epoch'] = n_epoch
     local_update = 'plain' if args.plain else 'fast'
     dataset = results.get('dataset', 'movielens') if results else args.dataset
-    samples, sizes = _load_data(args.data_dir)
+    samples, sizes = load_data(args.data_dir, dataset)
     rec = MAMRec(config, samples, sizes, dataset=dataset, local_update=local_update)
     run_dir = run_dir or os.path.join(REPO_DIR, 'runs',
                                       datetime.datetime.now().strftime('%Y%m%d-%H%M%S'))
     os.makedirs(run_dir, exist_ok=True)
     print(f'MAMO on {dataset}: {len(rec.tasks)} users ({len(rec.train_users)} train, '
-          f'{len(rec.test_users)} test), device {args.device}, local update {local_update}')
+          f'{len(rec.test_users)} test), device {args.device}, local update {rec.local_update}')
     _print_parameters(rec.model)
 
     done = last_completed_epoch(results)
@@ -401,7 +407,7 @@ def run_training(args, config: dict) -> dict:
     else:
         results = {'config': config, 'dataset': dataset,
                    'data_dir': os.path.abspath(args.data_dir),
-                   'device': args.device, 'local_update': local_update,
+                   'device': args.device, 'local_update': rec.local_update,
                    'n_train_users': len(rec.train_users), 'n_test_users': len(rec.test_users),
                    'epochs': []}
 
@@ -438,7 +444,7 @@ def run_eval_only(args, config: dict) -> dict:
         recorded = read_json(results_path)       # the split and sizes of that run
         config = dict(recorded['config'])
         dataset = recorded.get('dataset', dataset)
-    samples, sizes = _load_data(args.data_dir)
+    samples, sizes = load_data(args.data_dir, dataset)
     rec = MAMRec(config, samples, sizes, dataset=dataset,
                  local_update='plain' if args.plain else 'fast')
     rec.model.set_parameters_dict(params)

@@ -124,3 +124,31 @@ def test_ablation_summary_and_errors(capsys):
     assert ablation.summarise([None]) == '-'
     assert ablation.main(['--variants', 'mamo,bogus']) == 2
     assert "unknown ['bogus']" in capsys.readouterr().err
+
+
+@pytest.fixture(scope='module')
+def bx_dir(tmp_path_factory):
+    from prepare_data import prepare_bookcrossing, write_synthetic_bookcrossing
+    root = tmp_path_factory.mktemp('bx')
+    write_synthetic_bookcrossing(root / 'raw', n_users=60, seed=0)
+    prepare_bookcrossing(root / 'raw', root / 'out', log=lambda *a, **k: None)
+    return str(root / 'out')
+
+
+def test_mamorec_runs_on_prepared_bookcrossing(bx_dir, tmp_path):
+    import mamorec
+    assert mamorec.main(['--dataset', 'bookcrossing', '--data-dir', bx_dir, '--epochs', '1',
+                         '--out-dir', str(tmp_path), '--set', 'embedding_dim=8',
+                         '--set', 'max_train_users=3']) == 0
+    results = json.loads((tmp_path / 'results.json').read_text())
+    assert results['dataset'] == 'bookcrossing' and results['local_update'] == 'plain'
+    assert results['config']['tao'] == 0.15 and results['config']['lamda'] == 0.01
+    assert math.isfinite(results['epochs'][0]['metrics']['all']['mae'])
+
+
+def test_dataset_must_match_the_prepared_data(bx_dir, prepared_dir, capsys):
+    import mamorec
+    assert mamorec.main(['--data-dir', bx_dir, '--epochs', '1']) == 2
+    assert 'holds bookcrossing data, not movielens' in capsys.readouterr().err
+    assert mamorec.main(['--dataset', 'bookcrossing', '--data-dir', prepared_dir]) == 2
+    assert 'holds movielens data, not bookcrossing' in capsys.readouterr().err

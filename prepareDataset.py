@@ -3,8 +3,12 @@
     python prepareDataset.py                       # data_raw/ml-1m -> data_processed/movielens
     python prepareDataset.py --download            # fetch the raw files first, then prepare
     python prepareDataset.py --synthetic --users 300 --seed 0   # offline demo data, then prepare
-    python prepareDataset.py --dataset bookcrossing   # data_raw/book_crossing -> data_processed/bookcrossing
-    python prepareDataset.py --dataset bookcrossing --synthetic --raw-dir data_raw/synthetic_bookcrossing
+
+Book-Crossing (data_raw/book_crossing -> data_processed/bookcrossing; no --download):
+
+    python prepareDataset.py --dataset bookcrossing
+    python prepareDataset.py --dataset bookcrossing --synthetic --users 300 --seed 0 \\
+        --raw-dir data_raw/synthetic_bookcrossing --out-dir data_processed/bookcrossing_synthetic
 
 An output that is up to date with its inputs is reused; --force rebuilds it.  Input
 problems are reported as one line, ``error: ...``, with exit status 2.

@@ -14,15 +14,16 @@ What is a *bad row* and what is an *error* (see README_BOOKCROSSING.md):
 - A problem with a whole file is a :class:`PrepareError` naming file, line and fix: a
   missing file, an empty file, a header other than the dump's, a file in which no line
   parses, and in BX-Book-Ratings.csv a User-ID or Book-Rating that is not an integer or
-  a rating outside 0..10 (that file is clean in the real dump, and the ratings are the
-  data itself: a wrong value there means a wrong or corrupt file, not a typo to skip).
+  a rating outside 0..10 (the ratings are the data itself: a wrong value there means a
+  wrong or corrupt file, not a typo to skip).
 
 Blank lines are ignored.  Values are kept as text here; the filters of the paper are in
 :mod:`prepare_data.prepareBookcrossing`.
 """
 import codecs
+import csv
 import html
-import re
+import io
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -73,10 +74,23 @@ class Table:
         return len(self.lines)
 
 
+def _counts(mask, starts, ends):
+    """Per line [starts[k], ends[k]): how many positions of ``mask`` are set."""
+    pos = np.flatnonzero(mask)
+    return np.searchsorted(pos, ends) - np.searchsorted(pos, starts)
+
+
 def read_table(path):
-    """Read one dump file into a :class:`Table` (header checked, bad lines skipped)."""
+    """Read one dump file into a :class:`Table` (header checked, bad lines skipped).
+
+    Line structure is checked on the raw bytes with NumPy (``"``, ``;`` and line ends are
+    single bytes in Windows-1252).  The records whose fields hold no ``"`` or ``;`` --
+    nearly all -- are parsed by pandas' C parser once the quotes are removed; the few
+    others are split on ``";"`` in Python.
+    """
     name = path.name
     header = HEADERS[name]
+    n = len(header)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
@@ -84,37 +98,66 @@ def read_table(path):
     except OSError as e:
         raise PrepareError(f"{path}: cannot read ({e.strerror}); check the file's "
                            f"permissions") from None
-    lines = re.split(r'\r\n|\r|\n', decode(data))
-    if lines and lines[-1] == '':
-        lines.pop()
-    if not any(line.strip() for line in lines):
+    if data.startswith(_BOM):
+        data = data[len(_BOM):]
+    data = data.replace(b'\r\n', b'\n').replace(b'\r', b'\n')      # universal newlines
+    # The dump's only bare value: an unquoted NULL (BX-Users' Age). Quote it.
+    if not data.endswith(b'\n'):
+        data += b'\n'
+    for bare, quoted in ((b';NULL\n', b';"NULL"\n'), (b';NULL;', b';"NULL";')):
+        data = data.replace(bare, quoted).replace(bare, quoted)      # twice: ;NULL;NULL;
+    buf = np.frombuffer(data, np.uint8)
+    ends = np.flatnonzero(buf == 10)                                  # one per line
+    starts = np.r_[0, ends[:-1] + 1]
+    space = (buf == 32) | (buf == 9) | (buf == 11) | (buf == 12)
+    content = (ends - starts) - _counts(space, starts, ends)
+    nonblank = np.flatnonzero(content > 0)
+    if not len(nonblank):
         raise PrepareError(f"{path}: the file is empty; {FIX_MISSING}")
-    first = next(k for k, line in enumerate(lines) if line.strip())
+    first = int(nonblank[0])
     expected = ';'.join(f'"{h}"' for h in header)
-    if lines[first].strip() != expected:
-        found = lines[first].strip()
+    found = decode(data[starts[first]:ends[first]]).strip()
+    if found != expected:
         found = found if len(found) <= 60 else found[:57] + '...'
         raise PrepareError(f"{where(path, first + 1)}: expected the header {expected}, found "
                            f"{found!r}; this is not the Book-Crossing dump's {name} (';'-"
                            f"separated, double-quoted fields): put the original file there")
-    s = pd.Series(lines[first + 1:], dtype=object)
-    lineno = np.arange(first + 2, first + 2 + len(s), dtype=np.int64)
-    blank = s.str.strip() == ''
-    s, lineno = s[~blank.to_numpy()], lineno[~blank.to_numpy()]
-    if not len(s):
+    rec = nonblank[1:]                                                # records (0-based lines)
+    if not len(rec):
         raise PrepareError(f"{path}: the file has a header but no records; {FIX_MISSING}")
-    # The dump's only bare value: an unquoted NULL (BX-Users' Age). Quote it.
-    s = s.str.replace(r'(^|;)NULL(?=;|$)', r'\1"NULL"', regex=True)
-    n = len(header)
-    ok = (s.str.startswith('"') & s.str.endswith('"') & (s.str.len() >= 2)
-          & (s.str.count('";"') == n - 1)).to_numpy()
-    parts = s[ok].str.slice(1, -1).str.split('";"', n=n - 1, regex=False, expand=True)
-    if not ok.any():
+    quote, semi = buf == 34, buf == 59
+    sep = np.zeros(len(buf), bool)                                    # '";"' starts here
+    sep[:-2] = quote[:-2] & semi[1:-1] & quote[2:]
+    s, e = starts[rec], ends[rec]
+    n_sep = _counts(sep, s, np.maximum(e - 2, s))
+    well = (e - s >= 2) & (buf[s] == 34) & (buf[np.maximum(e - 1, 0)] == 34) & (n_sep == n - 1)
+    simple = well & (_counts(quote, s, e) == 2 * n) & (_counts(semi, s, e) == n - 1)
+    lineno = rec.astype(np.int64) + 1
+    if not well.any():
         raise PrepareError(f"{where(path, int(lineno[0]))}: no line of the file has the "
                            f"dump's {n} ';'-separated, double-quoted fields; this is not "
                            f"the Book-Crossing dump's {name}: put the original file there")
-    columns = {h: parts[k].reset_index(drop=True) for k, h in enumerate(header)}
-    return Table(path, columns, lineno[ok], lineno[~ok].tolist())
+    # Simple records: remove the quotes, let the C parser split on ';'.
+    keep_lines = np.zeros(len(starts), bool)
+    keep_lines[rec[simple]] = True
+    line_of_byte = np.repeat(keep_lines, ends - starts + 1)
+    body = buf[line_of_byte].tobytes().translate(None, b'"')
+    frames = []
+    if body:
+        df = pd.read_csv(io.StringIO(decode(body)), sep=';', header=None, names=list(header),
+                         dtype=str, quoting=csv.QUOTE_NONE, na_filter=False, engine='c',
+                         skip_blank_lines=False)
+        frames.append(df.assign(_line=lineno[simple]))
+    # Other well-formed records: fields hold quotes or ';' -- split on '";"' in Python.
+    other = np.flatnonzero(well & ~simple)
+    if len(other):
+        rows = [decode(data[s[k] + 1:e[k] - 1]).split('";"') for k in other]
+        frames.append(pd.DataFrame(rows, columns=list(header)).assign(_line=lineno[other]))
+    df = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    if len(frames) > 1:
+        df = df.sort_values('_line', kind='stable', ignore_index=True)
+    columns = {h: df[h].astype(object) for h in header}
+    return Table(path, columns, df['_line'].to_numpy(np.int64), lineno[~well].tolist())
 
 
 def _skip(table, bad):
@@ -200,15 +243,15 @@ def read_ratings(path):
     t = read_table(path)
     c = t.columns
     values = {}
-    for col, what in (('User-ID', 'User-ID'), ('Book-Rating', 'Book-Rating')):
-        v = c[col].str.strip()
-        bad = np.flatnonzero(~v.str.fullmatch(r'\d{1,18}').to_numpy())
+    for col in ('User-ID', 'Book-Rating'):
+        v = pd.to_numeric(c[col], errors='coerce').to_numpy(np.float64)   # vectorised
+        bad = np.flatnonzero(~((v >= 0) & (v < 2 ** 53) & (v == np.floor(v))))
         if bad.size:
             k = int(bad[0])
-            raise PrepareError(f"{where(path, int(t.lines[k]))}: {what} {c[col][k]!r} is not "
+            raise PrepareError(f"{where(path, int(t.lines[k]))}: {col} {c[col][k]!r} is not "
                                f"a non-negative integer; fix or delete the line (or put the "
                                f"original dump file there)")
-        values[col] = v.astype(np.int64).to_numpy()
+        values[col] = v.astype(np.int64)
     out = np.flatnonzero(values['Book-Rating'] > MAX_RATING)
     if out.size:
         k = int(out[0])

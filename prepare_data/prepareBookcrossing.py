@@ -269,8 +269,9 @@ def _write(folder, pickles, samples, vocab, meta):
 
 
 def format_stats(s):
-    bad = ', '.join(f"{name} {n}" + (f" (first: line {', '.join(map(str, s['first_bad_lines'][name]))})"
-                                     if n else '')
+    def first(name):
+        return f" (first: line {', '.join(map(str, s['first_bad_lines'][name]))})"
+    bad = ', '.join(f"{name} {n}" + (first(name) if n else '')
                     for name, n in s['bad_lines'].items())
     return (f"bad lines skipped (malformed, or a repeated User-ID or ISBN): {bad}\n"
             f"users: {s['users_valid']} of {s['users_read']} with a valid profile "

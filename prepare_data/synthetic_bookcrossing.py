@@ -62,6 +62,14 @@ def _isbn10(n):
     return f"{n:09d}" + ('X' if check == 10 else str(check))
 
 
+def _author_name(k):
+    """The k-th of the generator's author names: first, optional middle initial, last."""
+    first, rest = divmod(k, 27 * len(_LAST))
+    middle, last = divmod(rest, len(_LAST))
+    initial = f" {chr(ord('A') + middle - 1)}." if middle else ''
+    return f"{_FIRST[first]}{initial} {_LAST[last]}"
+
+
 def _q(*fields):
     return ';'.join(f'"{f}"' for f in fields)
 
@@ -73,8 +81,14 @@ def _choose_items(rng, counts, weights):
     for lo in range(0, len(counts), 256):
         block = counts[lo:lo + 256]
         keys = -np.log1p(-rng.random((len(block), n_items), dtype=np.float32)) / weights
-        order = np.argsort(keys, axis=1, kind='stable')
-        out.append(order[np.arange(n_items)[None, :] < block[:, None]])
+        k = max(1, int(block.max(initial=0)))
+        if k < n_items:                     # only the k smallest keys matter: partition first
+            top = np.argpartition(keys, k - 1, axis=1)[:, :k]
+            order = np.take_along_axis(top, np.argsort(np.take_along_axis(keys, top, 1),
+                                                       axis=1, kind='stable'), 1)
+        else:
+            order = np.argsort(keys, axis=1, kind='stable')
+        out.append(order[np.arange(order.shape[1])[None, :] < block[:, None]])
     return np.concatenate(out) if out else np.zeros(0, np.int64)
 
 
@@ -137,8 +151,9 @@ def write_synthetic_bookcrossing(raw_dir, n_users=300, seed=0):
 
     # Books: ISBN-10s, authors (non-ASCII names), publishers, years (a few out of range).
     isbn = [_isbn10(int(n)) for n in rng.choice(10 ** 9, n_books, replace=False)]
-    names = sorted({f"{f} {l}" for f in _FIRST for l in _LAST})
-    author_names = [names[k] for k in rng.choice(len(names), n_authors, replace=False)]
+    n_names = len(_FIRST) * 27 * len(_LAST)               # first, middle initial or none, last
+    n_authors = min(n_authors, n_names)
+    author_names = [_author_name(int(k)) for k in rng.choice(n_names, n_authors, replace=False)]
     author = rng.integers(0, n_authors, n_books)
     publisher = rng.choice(n_publishers, n_books, p=np.r_[np.full(10, 0.07), np.full(10, 0.03)])
     year = (1950 + np.floor(55 * rng.beta(4.0, 1.3, n_books))).astype(np.int64)
@@ -210,7 +225,8 @@ def write_synthetic_bookcrossing(raw_dir, n_users=300, seed=0):
     bad_books = rng.choice(n_books, max(2, n_books // 150), replace=False)
     for j, k in enumerate(sorted(bad_books.tolist())):
         if j % 2 == 0:                                              # a title holding ";"
-            book_lines[k + 1] = book_lines[k + 1].replace(f'"{titles[k]}', f'"{titles[k]}";"Part 2', 1)
+            book_lines[k + 1] = book_lines[k + 1].replace(f'"{titles[k]}',
+                                                          f'"{titles[k]}";"Part 2', 1)
         else:                                                       # cut short
             book_lines[k + 1] = book_lines[k + 1].rsplit(';', 4)[0]
 

@@ -39,7 +39,7 @@ USERS = '\n'.join([
     '"7";"duplicate, usa";"20"',
     '"60";"oslo, norway";"5"',
     '"31";"wien, wien, österreich";"5"',
-    '"40";"Toronto, Ontario, Canada";"60"',
+    '"40";"Toronto; Ontario, Canada";"60"',
     '"41";"madrid, madrid, españa";"19"',
 ]) + '\n'
 
@@ -48,7 +48,7 @@ BOOKS = '\r\n'.join([
     '"ISBN";"Book-Title";"Book-Author";"Year-Of-Publication";"Publisher";"Image-URL-S";'
     '"Image-URL-M";"Image-URL-L"',
     f'"B01";"Zoë’s Book";"Zoë Adams";"1999";"Penguin";{_U}',
-    f'"B02";"Title &amp; Two";"Ann Lee";"2005";"Simon &amp; Schuster";{_U}',
+    f'"B02";"Title &amp; Two; Part 1";"Ann Lee";"2005";"Simon &amp; Schuster";{_U}',
     f'"B03";"three";"ann lee";"1500";"penguin";{_U}',
     f'"B04";"Old";"Bo Kim";"1499";"Dover";{_U}',
     f'"B05";"Zero";"Bo Kim";"0";"Dover";{_U}',

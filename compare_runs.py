@@ -2,7 +2,7 @@
 
     python compare_runs.py RUN_DIR [RUN_DIR ...] [--epoch K] [--keys meta_batch,seed]
 
-One row per run: the config values named by --keys, the epoch's train time and query
+One row per run: the config values named by --keys, the epoch's mean training query
 loss, and MAE / nDCG@3 per scenario (W-W, W-C, C-W, C-C, all) for MAMO, then the same
 for the support-mean baseline of the first run. --epoch picks the epoch (default: each
 run's last).
@@ -38,13 +38,12 @@ def _fmt(value):
 
 def table(rows, keys):
     """Markdown table: one row per (label, config, epoch entry, metrics)."""
-    head = ['run'] + list(keys) + ['epoch', 'train s', 'loss'] + \
+    head = ['run'] + list(keys) + ['epoch', 'loss'] + \
         [f'{s} MAE' for s in SCENARIOS] + [f'{s} nDCG@3' for s in SCENARIOS]
     lines = ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
     for label, config, entry, metrics in rows:
         cells = [label] + [str(config.get(k, '')) for k in keys] + [
-            str(entry.get('epoch', '')), f"{entry.get('seconds', {}).get('train', 0):.1f}",
-            _fmt(entry.get('train_loss'))]
+            str(entry.get('epoch', '')), _fmt(entry.get('train_loss'))]
         cells += [_fmt(metrics[s]['mae']) for s in SCENARIOS]
         cells += [_fmt(metrics[s]['ndcg3']) for s in SCENARIOS]
         lines.append('| ' + ' | '.join(cells) + ' |')

@@ -18,9 +18,13 @@ from typing import List, Optional
 
 import numpy as np
 
-import configs
-from utils import SCENARIOS, ConfigError, make_task, scenario_metrics, support_mean_prediction, \
-    train_test_split
+# MindSpore logs every absent backend and thread setting as a warning; show errors only
+# unless the user asks otherwise (GLOG_v=2 brings the warnings back).
+os.environ.setdefault('GLOG_v', '3')
+
+import configs  # noqa: E402
+from utils import SCENARIOS, ConfigError, make_task, scenario_metrics, \
+    support_mean_prediction, train_test_split  # noqa: E402
 
 REPO_DIR = os.path.dirname(os.path.abspath(__file__))
 DEVICES = ('CPU', 'GPU', 'Ascend')
@@ -93,8 +97,8 @@ def configure_runtime(device: str, cpu_tuning: bool = True):
 
     if device not in DEVICES:
         raise ConfigError(f'--device {device}: choose one of {", ".join(DEVICES)}')
-    available = [d for d in DEVICES if _device_available(ms, d)]
-    if device not in available:
+    if device != 'CPU' and not _device_available(ms, device):
+        available = [d for d in DEVICES if d == 'CPU' or _device_available(ms, d)]
         raise ConfigError(f'--device {device}: this MindSpore installation or machine has no '
                           f'{device} backend; available: {", ".join(available)}')
     ms.set_device(device)
@@ -107,7 +111,17 @@ def configure_runtime(device: str, cpu_tuning: bool = True):
         # The work is a chain of small kernels: one core, without migrations, is fastest.
         if hasattr(os, 'sched_setaffinity'):
             cores = sorted(os.sched_getaffinity(0))
-            os.sched_setaffinity(0, {cores[os.getpid() % len(cores)]})  # spread processes
+            current = _current_cpu()   # where the scheduler put us: likely the idler core
+            os.sched_setaffinity(0, {current if current in cores else cores[0]})
+
+
+def _current_cpu():
+    """The CPU this process last ran on (Linux ``/proc/self/stat``), or None."""
+    try:
+        with open('/proc/self/stat', encoding='ascii') as f:
+            return int(f.read().rsplit(')', 1)[1].split()[36])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _set_once(setter, value):

@@ -46,9 +46,9 @@ def main(argv=None):
     p.add_argument('--no-cpu-tuning', action='store_true')
     args = p.parse_args(argv)
 
+    from mamorec import MAMRec, configure_runtime   # first: it quietens MindSpore's log
     import mindspore as ms
     from configs import config_settings
-    from mamorec import MAMRec, configure_runtime
     from prepare_data import load_feature_sizes, load_samples
 
     data = ensure_data(args.data_dir)

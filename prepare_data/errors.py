@@ -15,8 +15,8 @@ class DataNotPreparedError(PrepareError, FileNotFoundError):
 
     def __init__(self, out_dir, missing):
         super().__init__(
-            f"{out_dir}: no prepared MovieLens data ({missing} is missing); "
-            f"run `python prepareDataset.py` first")
+            f"{out_dir}: no prepared data ({missing} is missing); run "
+            f"`python prepareDataset.py` first (add `--dataset bookcrossing` for Book-Crossing)")
         self.out_dir = out_dir
 
 

@@ -42,7 +42,7 @@ import pandas as pd
 
 from . import bx_readers as rd
 from .errors import PrepareError
-from .prepareMovielens import _swap_in
+from .prepareMovielens import swap_in
 from .samples import FORMAT_VERSION, META_FILE, SAMPLES_FILE, read_meta, save_samples
 from .transforms import MAX_COUNT, scenario_codes
 
@@ -316,7 +316,7 @@ def prepare_bookcrossing(raw_dir, out_dir, force=False, log=print):
     tmp.chmod(0o777 & ~umask)
     try:
         _write(tmp, pickles, samples, vocab, meta)
-        _swap_in(tmp, out_dir)
+        swap_in(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     stats = dict(meta['stats'], reused=False, elapsed_s=time.perf_counter() - t0)

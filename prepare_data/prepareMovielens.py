@@ -179,7 +179,7 @@ def _write(folder, pickles, samples, meta):
         json.dump(meta, f, indent=1)
 
 
-def _swap_in(tmp, out_dir):
+def swap_in(tmp, out_dir):
     """Replace out_dir by tmp with renames; the old output survives any failure."""
     old = None
     if out_dir.exists():
@@ -234,7 +234,7 @@ def prepare_movielens(raw_dir, out_dir, force=False, log=print):
     tmp.chmod(0o777 & ~umask)              # mkdtemp makes it private; the output is not
     try:
         _write(tmp, pickles, samples, meta)
-        _swap_in(tmp, out_dir)
+        swap_in(tmp, out_dir)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     stats = dict(meta['stats'], reused=False, elapsed_s=time.perf_counter() - t0)

@@ -22,9 +22,20 @@ import numpy as np
 # unless the user asks otherwise (GLOG_v=2 brings the warnings back).
 os.environ.setdefault('GLOG_v', '3')
 
+import mindspore as ms  # noqa: E402
+import mindspore.runtime  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+
 import configs  # noqa: E402
-from utils import SCENARIOS, ConfigError, make_task, scenario_metrics, \
-    support_mean_prediction, train_test_split  # noqa: E402
+from models import LOCALUpdate, build_model, maml_train, user_mem_init  # noqa: E402
+from modules.fast_update import FastEngine, fast_path_unsupported  # noqa: E402
+from modules.memories import FeatureMem, TaskMem  # noqa: E402
+from prepare_data import PrepareError, load_dataset_name, load_feature_sizes, \
+    load_samples  # noqa: E402
+from run_files import checkpoint_paths, last_completed_epoch, load_state, read_json, \
+    save_state, write_json  # noqa: E402
+from utils import DATASET_INFO, DEFAULT_FEATURE_SIZES, SCENARIOS, ConfigError, grads_sum, \
+    make_task, scenario_metrics, support_mean_prediction, train_test_split  # noqa: E402
 
 REPO_DIR = os.path.dirname(os.path.abspath(__file__))
 DEVICES = ('CPU', 'GPU', 'Ascend')
@@ -92,13 +103,10 @@ def validate_config(config: dict):
 
 def configure_runtime(device: str, cpu_tuning: bool = True):
     """Select the backend; on CPU run kernels synchronously (see README, "Speed")."""
-    import mindspore as ms
-    import mindspore.runtime
-
     if device not in DEVICES:
         raise ConfigError(f'--device {device}: choose one of {", ".join(DEVICES)}')
-    if device != 'CPU' and not _device_available(ms, device):
-        available = [d for d in DEVICES if d == 'CPU' or _device_available(ms, d)]
+    if device != 'CPU' and not _device_available(device):
+        available = [d for d in DEVICES if d == 'CPU' or _device_available(d)]
         raise ConfigError(f'--device {device}: this MindSpore installation or machine has no '
                           f'{device} backend; available: {", ".join(available)}')
     ms.set_device(device)
@@ -132,7 +140,7 @@ def _set_once(setter, value):
         pass
 
 
-def _device_available(ms, device: str) -> bool:
+def _device_available(device: str) -> bool:
     try:
         return bool(ms.hal.is_available(device))
     except Exception:  # a backend whose libraries are absent may raise instead of saying no
@@ -145,10 +153,6 @@ class MAMRec:
 
     def __init__(self, config: dict, samples, feature_sizes: Optional[dict] = None,
                  dataset: str = 'movielens', local_update: str = 'fast'):
-        from models import build_model
-        from modules.memories import FeatureMem, TaskMem
-        from utils import DATASET_INFO
-
         self.config = dict(config)
         self.dataset = dataset
         self.local_update = local_update
@@ -165,8 +169,6 @@ class MAMRec:
         self.model = build_model(config, feature_sizes, dataset)
         self.engine = None
         if local_update == 'fast':
-            from modules.fast_update import FastEngine, fast_path_unsupported
-            from utils import DEFAULT_FEATURE_SIZES
             reason = fast_path_unsupported(config, dataset)
             if reason:
                 print(f'note: compiled local update unavailable ({reason}); using the plain path')
@@ -185,7 +187,6 @@ class MAMRec:
 
     # ---- one user ----------------------------------------------------------------
     def _updater(self, task):
-        from models import LOCALUpdate
         c = self.config
         return LOCALUpdate.from_task(self.model, task, c['batch_size'], c['n_inner_loop'],
                                      c['rho'], c['clip_norm'])
@@ -207,7 +208,6 @@ class MAMRec:
 
     def _personalise(self, task, train: bool):
         """Memory read and the user's starting weights (paper, Algorithm 1, lines 5-8)."""
-        from models import user_mem_init
         c = self.config
         bias_term, att = user_mem_init(task.sup_x1[0], self.feature_mem,
                                        self.model.input_user_loading, c['alpha'], train=train)
@@ -221,10 +221,6 @@ class MAMRec:
     # ---- phases ------------------------------------------------------------------
     def train_epoch(self, desc: str = 'train') -> float:
         """One pass over the training users; returns the mean query loss."""
-        from models import maml_train
-        from tqdm import tqdm
-        from utils import grads_sum
-
         c = self.config
         sums = self.model.get_zero_weights()
         pending, losses = 0, []
@@ -254,8 +250,6 @@ class MAMRec:
         Memories are read, never written, and each test user starts from phi and the
         state the training left (paper, Algorithm 2).
         """
-        from tqdm import tqdm
-
         start_state = self.model.get_parameters_dict()
         y_true, y_pred, codes, base_pred = [], [], [], []
         for idx in tqdm(self.test_users, desc=desc, unit='user', leave=False):
@@ -370,7 +364,6 @@ def _newest_run(runs_dir: str) -> str:
 
 def load_data(data_dir: str, dataset: str):
     """Samples and feature sizes of prepared data, which must be of ``dataset``."""
-    from prepare_data import load_dataset_name, load_feature_sizes, load_samples
     samples, sizes = load_samples(data_dir), load_feature_sizes(data_dir)
     found = load_dataset_name(data_dir)
     if found != dataset:
@@ -386,9 +379,6 @@ def _print_parameters(model):
 
 def run_training(args, config: dict) -> dict:
     """Train (or resume) and test after each epoch; returns the results dict."""
-    from run_files import checkpoint_paths, last_completed_epoch, load_state, read_json, \
-        save_state, write_json
-
     run_dir = args.out_dir
     results = None
     if args.resume:
@@ -448,8 +438,6 @@ def run_training(args, config: dict) -> dict:
 
 def run_eval_only(args, config: dict) -> dict:
     """Test the model stored in ``args.eval_only``; writes ``<checkpoint>.eval.json``."""
-    from run_files import load_state, read_json, write_json
-
     ckpt = args.eval_only
     params, meta = load_state(ckpt)
     results_path = os.path.join(os.path.dirname(os.path.abspath(ckpt)), 'results.json')
@@ -476,7 +464,6 @@ def run_eval_only(args, config: dict) -> dict:
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    from prepare_data import PrepareError
     try:
         config = build_config(args)
         if args.resume and (args.set or args.seed is not None):

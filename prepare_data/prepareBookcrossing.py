@@ -32,8 +32,6 @@ import hashlib
 import json
 import os
 import pickle
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -42,7 +40,7 @@ import pandas as pd
 
 from . import bx_readers as rd
 from .errors import PrepareError
-from .prepareMovielens import swap_in
+from .output import write_folder_atomically
 from .samples import FORMAT_VERSION, META_FILE, SAMPLES_FILE, read_meta, save_samples
 from .transforms import MAX_COUNT, scenario_codes
 
@@ -309,16 +307,8 @@ def prepare_bookcrossing(raw_dir, out_dir, force=False, log=print):
     pickles, samples, vocab, meta = build(raw_dir)
     meta = dict(format_version=FORMAT_VERSION, inputs=manifest, **meta)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{out_dir.name}.tmp-', dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)
-    try:
-        _write(tmp, pickles, samples, vocab, meta)
-        swap_in(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    write_folder_atomically(out_dir,
+                            lambda folder: _write(folder, pickles, samples, vocab, meta))
     stats = dict(meta['stats'], reused=False, elapsed_s=time.perf_counter() - t0)
     log(format_stats(stats))
     log(f"wrote {out_dir} in {stats['elapsed_s']:.2f} s")

@@ -17,8 +17,6 @@ import hashlib
 import json
 import os
 import pickle
-import shutil
-import tempfile
 import time
 from pathlib import Path
 
@@ -27,6 +25,7 @@ import pandas as pd
 
 from . import readers, transforms
 from .errors import PrepareError, where
+from .output import write_folder_atomically
 from .samples import FORMAT_VERSION, META_FILE, SAMPLES_FILE, read_meta, save_samples
 from .vocab import N_AGE, N_GENDER, N_OCCUPATION, N_RATE
 
@@ -179,23 +178,6 @@ def _write(folder, pickles, samples, meta):
         json.dump(meta, f, indent=1)
 
 
-def swap_in(tmp, out_dir):
-    """Replace out_dir by tmp with renames; the old output survives any failure."""
-    old = None
-    if out_dir.exists():
-        old = Path(tempfile.mkdtemp(prefix=f'.{out_dir.name}.old-', dir=out_dir.parent))
-        os.rename(out_dir, old / 'data')
-    try:
-        os.rename(tmp, out_dir)
-    except OSError:
-        if old is not None:
-            os.rename(old / 'data', out_dir)
-        raise
-    finally:
-        if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
-
-
 def format_stats(stats):
     s = stats
     return (f"start time {s['start_time']}, split_time {s['split_time']}, "
@@ -227,16 +209,7 @@ def prepare_movielens(raw_dir, out_dir, force=False, log=print):
     pickles, samples, meta = build(raw_dir)
     meta = dict(format_version=FORMAT_VERSION, inputs=manifest, **meta)
 
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f'.{out_dir.name}.tmp-', dir=out_dir.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    tmp.chmod(0o777 & ~umask)              # mkdtemp makes it private; the output is not
-    try:
-        _write(tmp, pickles, samples, meta)
-        swap_in(tmp, out_dir)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    write_folder_atomically(out_dir, lambda folder: _write(folder, pickles, samples, meta))
     stats = dict(meta['stats'], reused=False, elapsed_s=time.perf_counter() - t0)
     log(format_stats(stats))
     log(f"wrote {out_dir} in {stats['elapsed_s']:.2f} s")

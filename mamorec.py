@@ -355,11 +355,13 @@ def build_config(args) -> dict:
 
 
 def _newest_run(runs_dir: str) -> str:
-    runs = sorted(d for d in os.listdir(runs_dir) if os.path.isfile(
-        os.path.join(runs_dir, d, 'results.json'))) if os.path.isdir(runs_dir) else []
-    if not runs:
+    """The run folder under ``runs_dir`` whose results.json was written last."""
+    found = [os.path.join(runs_dir, d, 'results.json') for d in
+             (os.listdir(runs_dir) if os.path.isdir(runs_dir) else [])]
+    found = [f for f in found if os.path.isfile(f)]
+    if not found:
         raise ConfigError(f'--resume: no run with a results.json under {runs_dir}')
-    return os.path.join(runs_dir, runs[-1])
+    return os.path.dirname(max(found, key=os.path.getmtime))
 
 
 def load_data(data_dir: str, dataset: str):

@@ -119,3 +119,14 @@ def test_missing_data_and_checkpoint_are_clear_errors(capsys, tmp_path):
     assert 'prepareDataset.py' in err and 'Traceback' not in err
     assert mamorec.main(['--eval-only', str(tmp_path / 'epoch_9.ckpt')]) == 2
     assert 'epoch_9.ckpt: checkpoint file not found' in capsys.readouterr().err
+
+
+def test_resume_without_out_dir_takes_the_run_written_last(tmp_path):
+    for name, mtime in (('zzz-old', 1000), ('20260101-000000', 2000), ('aaa-new', 3000)):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / 'results.json').write_text('{}')
+        os.utime(tmp_path / name / 'results.json', (mtime, mtime))
+    (tmp_path / 'no-results').mkdir()
+    assert mamorec._newest_run(str(tmp_path)) == str(tmp_path / 'aaa-new')
+    with pytest.raises(mamorec.ConfigError):
+        mamorec._newest_run(str(tmp_path / 'no-results'))

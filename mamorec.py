@@ -81,7 +81,7 @@ def apply_overrides(config: dict, assignments: List[str]) -> dict:
 def validate_config(config: dict):
     """Reject values the model cannot run with, one clear message per problem."""
     positive_ints = ('support_size', 'query_size', 'embedding_dim', 'n_layer', 'n_k',
-                     'batch_size', 'n_inner_loop', 'meta_batch')
+                     'batch_size', 'n_inner_loop', 'meta_batch', 'test_batch')
     for key in positive_ints:
         if not isinstance(config[key], int) or config[key] < 1:
             raise ConfigError(f'{key}={config[key]!r}: must be a positive integer')
@@ -206,16 +206,29 @@ class MAMRec:
             return self._updater(task).test()
         return self.engine.test(task)
 
-    def _personalise(self, task, train: bool):
-        """Memory read and the user's starting weights (paper, Algorithm 1, lines 5-8)."""
+    def _personal_weights(self, task, train: bool):
+        """The user's starting weights by name and its attention (paper, Algorithm 1,
+        lines 5-8): theta_u = phi_u - tao b_u, theta_i = phi_i, theta_r = phi_r with the
+        memory layer read from the task memory. Biases and loading layers are not set."""
         c = self.config
         bias_term, att = user_mem_init(task.sup_x1[0], self.feature_mem,
                                        self.model.input_user_loading, c['alpha'], train=train)
         if not c['feature_memory']:      # ablation: theta_u <- phi_u, no bias term
             bias_term = [np.zeros_like(w) for w in self.phi_u]
-        self.model.init_u_mem_weights(self.phi_u, bias_term, c['tao'], self.phi_i, self.phi_r)
+        names = {part: [p.name for p in self.model.weight_params(part)]
+                 for part in ('user_embedding', 'item_embedding', 'rec_model')}
+        weights = {n: w - c['tao'] * b
+                   for n, w, b in zip(names['user_embedding'], self.phi_u, bias_term)}
+        weights.update(zip(names['item_embedding'], self.phi_i))
+        weights.update(zip(names['rec_model'], self.phi_r))
         if c['task_memory']:             # ablation off: the memory layer keeps phi_r[0]
-            self.model.init_ui_mem_weights(att, self.task_mem)
+            weights[self.model.rec_model.mem_layer.weight.name] = self.task_mem.read_head(att)
+        return weights, att
+
+    def _personalise(self, task, train: bool):
+        """Set the model to the user's starting weights; returns its attention."""
+        weights, att = self._personal_weights(task, train)
+        self.model.set_parameters_dict(weights)
         return att
 
     # ---- phases ------------------------------------------------------------------
@@ -251,13 +264,23 @@ class MAMRec:
         state the training left (paper, Algorithm 2).
         """
         start_state = self.model.get_parameters_dict()
+        tasks = [self.tasks[idx] for idx in self.test_users]
+        batched = None
+        if self.engine is not None and self.config['test_batch'] > 1:
+            starts = [self._personal_weights(t, train=False)[0]
+                      for t in tqdm(tasks, desc=f'{desc} (memory read)', unit='user',
+                                    leave=False)]
+            batched = self.engine.test_many(tasks, starts, self.config['test_batch'])
         y_true, y_pred, codes, base_pred = [], [], [], []
-        for idx in tqdm(self.test_users, desc=desc, unit='user', leave=False):
-            task = self.tasks[idx]
-            if self.engine is None:        # the plain path adapts the model in place
-                self.model.set_parameters_dict(start_state)
-            self._personalise(task, train=False)
-            probs = self._adapted_query_probabilities(task)
+        for k, task in enumerate(tqdm(tasks, desc=desc, unit='user', leave=False,
+                                      disable=batched is not None)):
+            if batched is not None:
+                probs = batched[k]
+            else:
+                if self.engine is None:    # the plain path adapts the model in place
+                    self.model.set_parameters_dict(start_state)
+                self._personalise(task, train=False)
+                probs = self._adapted_query_probabilities(task)
             y_true.append(task.que_y + 1)
             y_pred.append(np.argmax(probs, axis=1) + 1)
             codes.append(task.que_y0)

@@ -382,3 +382,185 @@ class FastEngine:
         """Query class probabilities after adapting to ``task``; the model is unchanged."""
         outputs, _, _ = self._run(task, test=True)
         return outputs.asnumpy()
+
+    def test_many(self, tasks, overrides, batch: int) -> List[np.ndarray]:
+        """Query probabilities of several users, adapted ``batch`` at a time; user i starts
+        from the model's parameters with ``overrides[i]`` ({name: value}) applied. The
+        model is unchanged. Users are grouped by input shapes; a short group is padded by
+        repeating its last user (whose extra results are dropped), so each shape
+        compiles once."""
+        base = [p.asnumpy() for p in self.params]
+        index = {name: k for k, name in enumerate(self.names)}
+        d = self.layout.director
+        groups: Dict[tuple, List[int]] = {}
+        for i, task in enumerate(tasks):
+            enc = self.encoded(task)
+            key = (tuple(len(b[4]) for b in enc.support), len(enc.query[4]),
+                   enc.support[0][3].shape[1])
+            groups.setdefault(key, []).append(i)
+        results: List[Optional[np.ndarray]] = [None] * len(tasks)
+        for members in groups.values():
+            for start in range(0, len(members), batch):
+                chunk = members[start:start + batch]
+                padded = chunk + [chunk[-1]] * (batch - len(chunk))
+                per_user = []
+                for i in padded:
+                    enc = self.encoded(tasks[i])
+                    values = list(base)
+                    for name, value in overrides[i].items():
+                        values[index[name]] = value
+                    local = np.zeros((base[d].shape[0], enc.support[0][3].shape[1]), np.float32)
+                    local[:, :len(enc.director_cols)] = base[d][:, enc.director_cols]
+                    values[d] = local
+                    per_user.append(values + list(enc.user_oh) +
+                                    [a for b in enc.support for a in b] + list(enc.query))
+                stacked = [np.stack(column) for column in zip(*per_user)]
+                cell = self._batch_cell([a.shape for a in stacked[:len(base)]])
+                out = cell(*[ms.Tensor(a) for a in stacked]).asnumpy()
+                for j, i in enumerate(chunk):
+                    results[i] = out[j]
+        return results
+
+    def _batch_cell(self, shapes) -> 'FastBatchTest':
+        key = ('batch', tuple(shapes))
+        if key not in self._cells:
+            c = self.config
+            self._cells[key] = FastBatchTest(shapes, self.layout, c['active_func'],
+                                             AdamHyper(lr=c['rho']), c['n_inner_loop'],
+                                             c['clip_norm'])
+        return self._cells[key]
+
+
+# ============================== batched testing ==============================
+_BMM = ops.BatchMatMul()
+_BMM_NT = ops.BatchMatMul(transpose_b=True)
+_BMM_TN = ops.BatchMatMul(transpose_a=True)
+
+
+def _bdense(x, w, b):
+    return _BMM_NT(x, w) + ops.expand_dims(b, 1)
+
+
+class FastBatchTest(nn.Cell):
+    """:class:`FastUserUpdate`'s test pass for B users at once (test users are independent:
+    each starts from its own personalised parameters). Every tensor has a leading user
+    axis; each user's gradient is clipped by its own global norm."""
+
+    def __init__(self, shapes: Sequence[tuple], layout: Layout, activation: str,
+                 adam: AdamHyper, n_loop: int, clip_norm: float):
+        super().__init__()
+        self.n_params = len(shapes)
+        self.layout = layout
+        self.act = _activation(activation.lower())
+        self.adam_hyper = adam
+        self.n_loop = n_loop
+        self.clip_norm = clip_norm
+        self.p, self.m, self.v = FastUserUpdate._state(shapes)
+        self.adam = FusedCastAdamWeightDecay()
+
+    def _stack(self, P, x, layers):
+        cache = []
+        for w, b in layers:
+            a, slope = self.act(_bdense(x, P[w], P[b]))
+            cache.append((x, slope))
+            x = a
+        return x, cache
+
+    def _unstack(self, P, dx, layers, cache):
+        found = []
+        for k in range(len(layers) - 1, -1, -1):
+            w, b = layers[k]
+            x_in, slope = cache[k]
+            dz = dx * slope
+            found += [(w, _BMM_TN(dz, x_in)), (b, ops.sum(dz, 1))]
+            dx = _BMM(dz, P[w])
+        return dx, found
+
+    def _forward(self, P, user_oh, rate, year, genre, director):
+        L = self.layout
+        n = rate.shape[1]
+        pu = ops.concat([_BMM(user_oh[i], P[L.user_tables[i]]) for i in range(3)], 2)
+        eu, user_cache = self._stack(P, pu, L.user_layers)
+        genre_s = ops.sigmoid(_BMM_NT(genre, P[L.genre]))
+        director_s = ops.sigmoid(_BMM_NT(director, P[L.director]))
+        pi = ops.concat((_BMM(rate, P[L.rate]), _BMM(year, P[L.year]), genre_s, director_s), 2)
+        ei, item_cache = self._stack(P, pi, L.item_layers)
+        x = ops.concat((ops.broadcast_to(eu, (eu.shape[0], n, eu.shape[2])), ei), 2)
+        h = _bdense(x, P[L.mem_layer[0]], P[L.mem_layer[1]])
+        last, hidden_cache = self._stack(P, h, L.rec_layers[:-1])
+        w, b = L.rec_layers[-1]
+        out = ops.softmax(_bdense(last, P[w], P[b]), -1)
+        return out, (user_cache, genre_s, director_s, item_cache, x, hidden_cache, last)
+
+    def _grads(self, P, user_oh, rate, year, genre, director, label):
+        L = self.layout
+        out, (user_cache, genre_s, director_s, item_cache, x_cat, hidden_cache, last) = \
+            self._forward(P, user_oh, rate, year, genre, director)
+        g = [None] * self.n_params
+        d_out = (ops.softmax(out, -1) - label) / rate.shape[1]
+        dz = out * (d_out - ops.sum(d_out * out, -1, keepdim=True))
+        w, b = L.rec_layers[-1]
+        g[w], g[b] = _BMM_TN(dz, last), ops.sum(dz, 1)
+        dx, found = self._unstack(P, _BMM(dz, P[w]), L.rec_layers[:-1], hidden_cache)
+        for k, grad in found:
+            g[k] = grad
+        w, b = L.mem_layer
+        g[w], g[b] = _BMM_TN(dx, x_cat), ops.sum(dx, 1)
+        dx = _BMM(dx, P[w])
+        dim = dx.shape[2] // 2
+        d_pu, found = self._unstack(P, ops.sum(dx[:, :, :dim], 1, keepdim=True),
+                                    L.user_layers, user_cache)
+        for k, grad in found:
+            g[k] = grad
+        for i in range(3):
+            g[L.user_tables[i]] = _BMM_TN(user_oh[i], d_pu[:, :, i * dim:(i + 1) * dim])
+        dx, found = self._unstack(P, dx[:, :, dim:], L.item_layers, item_cache)
+        for k, grad in found:
+            g[k] = grad
+        g[L.rate] = _BMM_TN(rate, dx[:, :, :dim])
+        g[L.year] = _BMM_TN(year, dx[:, :, dim:2 * dim])
+        g[L.genre] = _BMM_TN(_SIGMOID_GRAD(genre_s, dx[:, :, 2 * dim:3 * dim]), genre)
+        g[L.director] = _BMM_TN(_SIGMOID_GRAD(director_s, dx[:, :, 3 * dim:]), director)
+        return g
+
+    def _clipped(self, g):
+        """Each user's gradients times min(1, max_norm / (its global norm + 1e-6))."""
+        total = None
+        for k in range(self.n_params):
+            sq = ops.sum((g[k] * g[k]).reshape(g[k].shape[0], -1), 1)
+            total = sq if total is None else total + sq
+        coef = ops.minimum(self.clip_norm / (ops.sqrt(total) + 1e-6), 1.0)
+        out = []
+        for k in range(self.n_params):
+            out.append(g[k] * coef.reshape((-1,) + (1,) * (g[k].ndim - 1)))
+        return out
+
+    @ms.jit
+    def construct(self, *inputs):
+        """As :meth:`FastUserUpdate.construct` (test), every input with a user axis."""
+        n = self.n_params
+        for k in range(n):
+            ops.assign(self.p[k], inputs[k])
+            ops.assign(self.m[k], ops.zeros_like(inputs[k]))
+            ops.assign(self.v[k], ops.zeros_like(inputs[k]))
+        user_oh = (inputs[n], inputs[n + 1], inputs[n + 2])
+        n_batches = (len(inputs) - n - 3) // 5 - 1
+        hyper = self.adam_hyper
+        step = 0
+        for _ in range(self.n_loop):
+            for bi in range(n_batches):
+                o = n + 3 + 5 * bi
+                g = self._clipped(self._grads(self.p, user_oh, inputs[o], inputs[o + 1],
+                                              inputs[o + 2], inputs[o + 3], inputs[o + 4]))
+                step += 1
+                bc1 = 1.0 - hyper.beta1 ** step
+                bc2_sqrt = (1.0 - hyper.beta2 ** step) ** 0.5
+                lr_t = hyper.lr * bc2_sqrt / bc1
+                eps_t = hyper.eps * bc2_sqrt
+                for k in range(n):
+                    self.adam(self.p[k], self.m[k], self.v[k], lr_t, hyper.beta1, hyper.beta2,
+                              eps_t, 0.0, g[k], 1.0)
+        q = n + 3 + 5 * n_batches
+        out, _ = self._forward(self.p, user_oh, inputs[q], inputs[q + 1], inputs[q + 2],
+                               inputs[q + 3])
+        return out

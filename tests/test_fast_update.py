@@ -138,3 +138,34 @@ def test_whole_short_runs_give_the_same_metrics(prepared_dir):
     assert loss_f == pytest.approx(loss_p, abs=1e-5)
     np.testing.assert_allclose(phi_f, phi_p, atol=1e-5)
     assert json.dumps(metrics_f, sort_keys=True) == json.dumps(metrics_p, sort_keys=True)
+
+
+@pytest.mark.parametrize('rho', [1e-3, 1e-2])
+def test_batched_testing_matches_one_user_at_a_time(prepared_dir, rho):
+    """Test users adapted together (padded groups of 3) predict what they predict alone,
+    and the model and memories stay as they were."""
+    samples, sizes = load_samples(prepared_dir), load_feature_sizes(prepared_dir)
+    probs = {}
+    for test_batch in (1, 3):
+        rec = MAMRec(config(rho=rho, max_train_users=4, test_batch=test_batch), samples, sizes)
+        rec.train_epoch()
+        before = rec.model.get_parameters_dict(), rec.meta_state()
+        tasks = [rec.tasks[i] for i in rec.test_users]
+        starts = [rec._personal_weights(t, train=False)[0] for t in tasks]
+        if test_batch == 1:
+            probs[1] = []
+            for t, start in zip(tasks, starts):
+                rec.model.set_parameters_dict(dict(before[0], **start))
+                probs[1].append(rec.engine.test(t))
+            rec.model.set_parameters_dict(before[0])
+        else:
+            probs[3] = rec.engine.test_many(tasks, starts, 3)
+            y, y_hat, _, _ = rec.predict_test_users()
+            np.testing.assert_array_equal(
+                y_hat, np.concatenate([p.argmax(1) + 1 for p in probs[3]]))
+        after = rec.model.get_parameters_dict(), rec.meta_state()
+        for a, b in zip(before, after):
+            assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert len(probs[1]) == len(probs[3]) > 3
+    for single, batched in zip(probs[1], probs[3]):
+        np.testing.assert_allclose(batched, single, atol=1e-5)

@@ -32,7 +32,7 @@ config_settings = {
     'meta_batch': 1,         # port: global update after every meta_batch training users
     'max_train_users': 0,    # port: cap on training users per epoch (0 = all; reference: 100)
     'seed': 1,               # port: seed of weights and memories
-    'test_batch': 32,        # port: test users adapted together by the compiled path (1 = one by one)
+    'test_batch': 1,         # port: test users adapted together by the compiled path (1 = one by one)
     # ablations (paper, Section 3.4); both true = MAMO, both false = a MeLU-like learner
     'feature_memory': True,  # port: false = theta_u <- phi_u (no bias term b_u, no M_U)
     'task_memory': True,     # port: false = the memory layer starts from phi (no M_UI)

@@ -1,7 +1,7 @@
 """Benchmark: one MAMO epoch (training + testing) on full-size synthetic ML-1M; prints JSON.
 
     python benchmarks/bench_epoch.py [--data-dir DIR] [--train-users N] [--test-users N]
-                                     [--plain] [--no-cpu-tuning]
+                                     [--plain] [--test-batch B] [--no-cpu-tuning]
 
 Prepares a full-size synthetic ML-1M (6,040 users) into --data-dir unless it is already
 there (default: benchmarks/.data, git-ignored), builds MAMO with the default config, then
@@ -43,6 +43,7 @@ def main(argv=None):
     p.add_argument('--train-users', type=int, default=0, help='time only the first N (0: all)')
     p.add_argument('--test-users', type=int, default=0, help='time only the first N (0: all)')
     p.add_argument('--plain', action='store_true', help='the plain (PyNative) local update')
+    p.add_argument('--test-batch', type=int, help='config test_batch (default: configs.py)')
     p.add_argument('--no-cpu-tuning', action='store_true')
     args = p.parse_args(argv)
 
@@ -54,7 +55,10 @@ def main(argv=None):
     data = ensure_data(args.data_dir)
     configure_runtime('CPU', cpu_tuning=not args.no_cpu_tuning)
     samples = load_samples(data)
-    rec = MAMRec(dict(config_settings), samples, load_feature_sizes(data),
+    config = dict(config_settings)
+    if args.test_batch:
+        config['test_batch'] = args.test_batch
+    rec = MAMRec(config, samples, load_feature_sizes(data),
                  local_update='plain' if args.plain else 'fast')
     train_users, test_users = rec.train_users, rec.test_users
 
@@ -73,7 +77,7 @@ def main(argv=None):
     t2 = time.perf_counter()
     n_train, n_test = len(rec.train_users), len(rec.test_users)
     print(json.dumps({
-        'local_update': rec.local_update,
+        'local_update': rec.local_update, 'test_batch': config['test_batch'],
         'train_users': n_train, 'test_users': n_test,
         'warmup_s': round(warmup, 2),
         'train_s': round(t1 - t0, 2), 'test_s': round(t2 - t1, 2),

@@ -113,7 +113,45 @@ def _dense(x, w, b):
     return ops.dense(x, w, b)
 
 
-class FastUserUpdate(nn.Cell):
+class _CompiledAdam(nn.Cell):
+    """What the compiled updates share: the parameters and Adam moments as Parameters,
+    reset from the inputs at the start of each call, and the fused clipped Adam step."""
+
+    def __init__(self, shapes: Sequence[tuple], layout: Layout, activation: str,
+                 adam: AdamHyper, n_loop: int, clip_norm: float):
+        super().__init__()
+        self.n_params = len(shapes)
+        self.layout = layout
+        self.act = _activation(activation.lower())
+        self.adam_hyper = adam
+        self.n_loop = n_loop
+        self.clip_norm = clip_norm
+        self.p, self.m, self.v = tuple(ms.ParameterTuple(
+            [ms.Parameter(ms.Tensor(np.zeros(s, np.float32)), name=f'{tag}{k}')
+             for k, s in enumerate(shapes)]) for tag in ('p', 'm', 'v'))
+        self.adam = FusedCastAdamWeightDecay()
+
+    def _reset(self, inputs):
+        """Parameters <- the first n_params inputs; Adam moments <- 0 (a fresh Adam)."""
+        for k in range(self.n_params):
+            ops.assign(self.p[k], inputs[k])
+            ops.assign(self.m[k], ops.zeros_like(inputs[k]))
+            ops.assign(self.v[k], ops.zeros_like(inputs[k]))
+
+    def _adam_step(self, g, step, global_norm):
+        """PyTorch's Adam step ``step`` (from 1) on gradients ``g / global_norm``: the
+        bias corrections are folded into the fused kernel's learning rate and epsilon."""
+        hyper = self.adam_hyper
+        bc1 = 1.0 - hyper.beta1 ** step
+        bc2_sqrt = (1.0 - hyper.beta2 ** step) ** 0.5
+        lr_t = hyper.lr * bc2_sqrt / bc1
+        eps_t = hyper.eps * bc2_sqrt
+        for k in range(self.n_params):
+            self.adam(self.p[k], self.m[k], self.v[k], lr_t, hyper.beta1, hyper.beta2,
+                      eps_t, 0.0, g[k], global_norm)
+
+
+class FastUserUpdate(_CompiledAdam):
     """The compiled update of one user (train: adapted parameters and clipped query
     gradients; test: query probabilities).
 
@@ -124,22 +162,8 @@ class FastUserUpdate(nn.Cell):
 
     def __init__(self, shapes: Sequence[tuple], layout: Layout, activation: str,
                  adam: AdamHyper, n_loop: int, clip_norm: float, test: bool):
-        super().__init__()
-        self.n_params = len(shapes)
-        self.layout = layout
-        self.act = _activation(activation.lower())
-        self.adam_hyper = adam
-        self.n_loop = n_loop
-        self.clip_norm = clip_norm
+        super().__init__(shapes, layout, activation, adam, n_loop, clip_norm)
         self.test = test
-        self.p, self.m, self.v = self._state(shapes)
-        self.adam = FusedCastAdamWeightDecay()
-
-    @staticmethod
-    def _state(shapes):
-        return tuple(ms.ParameterTuple(
-            [ms.Parameter(ms.Tensor(np.zeros(s, np.float32)), name=f'{tag}{k}')
-             for k, s in enumerate(shapes)]) for tag in ('p', 'm', 'v'))
 
     # ---- forward and backward --------------------------------------------------------
     def _forward(self, P, user_oh, rate, year, genre, director):
@@ -245,28 +269,17 @@ class FastUserUpdate(nn.Cell):
         """inputs: the parameters, 3 user one-hot rows, then (rate, year, genre, director,
         label) per support batch, then the same five for the query set."""
         n = self.n_params
-        for k in range(n):
-            ops.assign(self.p[k], inputs[k])
-            ops.assign(self.m[k], ops.zeros_like(inputs[k]))
-            ops.assign(self.v[k], ops.zeros_like(inputs[k]))
+        self._reset(inputs)
         user_oh = (inputs[n], inputs[n + 1], inputs[n + 2])
         n_batches = (len(inputs) - n - 3) // 5 - 1
-        hyper = self.adam_hyper
         step = 0
         for _ in range(self.n_loop):
             for bi in range(n_batches):
                 o = n + 3 + 5 * bi
                 g, _ = self._grads(self.p, user_oh, inputs[o], inputs[o + 1], inputs[o + 2],
-                                inputs[o + 3], inputs[o + 4])
-                coef = self._clip_factor(g)
+                                   inputs[o + 3], inputs[o + 4])
                 step += 1
-                bc1 = 1.0 - hyper.beta1 ** step
-                bc2_sqrt = (1.0 - hyper.beta2 ** step) ** 0.5
-                lr_t = hyper.lr * bc2_sqrt / bc1
-                eps_t = hyper.eps * bc2_sqrt
-                for k in range(n):
-                    self.adam(self.p[k], self.m[k], self.v[k], lr_t, hyper.beta1, hyper.beta2,
-                              eps_t, 0.0, g[k], 1.0 / coef)
+                self._adam_step(g, step, 1.0 / self._clip_factor(g))
         q = n + 3 + 5 * n_batches
         if self.test:
             out, _ = self._forward(self.p, user_oh, inputs[q], inputs[q + 1], inputs[q + 2],
@@ -441,22 +454,10 @@ def _bdense(x, w, b):
     return _BMM_NT(x, w) + ops.expand_dims(b, 1)
 
 
-class FastBatchTest(nn.Cell):
+class FastBatchTest(_CompiledAdam):
     """:class:`FastUserUpdate`'s test pass for B users at once (test users are independent:
     each starts from its own personalised parameters). Every tensor has a leading user
     axis; each user's gradient is clipped by its own global norm."""
-
-    def __init__(self, shapes: Sequence[tuple], layout: Layout, activation: str,
-                 adam: AdamHyper, n_loop: int, clip_norm: float):
-        super().__init__()
-        self.n_params = len(shapes)
-        self.layout = layout
-        self.act = _activation(activation.lower())
-        self.adam_hyper = adam
-        self.n_loop = n_loop
-        self.clip_norm = clip_norm
-        self.p, self.m, self.v = FastUserUpdate._state(shapes)
-        self.adam = FusedCastAdamWeightDecay()
 
     def _stack(self, P, x, layers):
         cache = []
@@ -539,13 +540,9 @@ class FastBatchTest(nn.Cell):
     def construct(self, *inputs):
         """As :meth:`FastUserUpdate.construct` (test), every input with a user axis."""
         n = self.n_params
-        for k in range(n):
-            ops.assign(self.p[k], inputs[k])
-            ops.assign(self.m[k], ops.zeros_like(inputs[k]))
-            ops.assign(self.v[k], ops.zeros_like(inputs[k]))
+        self._reset(inputs)
         user_oh = (inputs[n], inputs[n + 1], inputs[n + 2])
         n_batches = (len(inputs) - n - 3) // 5 - 1
-        hyper = self.adam_hyper
         step = 0
         for _ in range(self.n_loop):
             for bi in range(n_batches):
@@ -553,13 +550,7 @@ class FastBatchTest(nn.Cell):
                 g = self._clipped(self._grads(self.p, user_oh, inputs[o], inputs[o + 1],
                                               inputs[o + 2], inputs[o + 3], inputs[o + 4]))
                 step += 1
-                bc1 = 1.0 - hyper.beta1 ** step
-                bc2_sqrt = (1.0 - hyper.beta2 ** step) ** 0.5
-                lr_t = hyper.lr * bc2_sqrt / bc1
-                eps_t = hyper.eps * bc2_sqrt
-                for k in range(n):
-                    self.adam(self.p[k], self.m[k], self.v[k], lr_t, hyper.beta1, hyper.beta2,
-                              eps_t, 0.0, g[k], 1.0)
+                self._adam_step(g, step, 1.0)
         q = n + 3 + 5 * n_batches
         out, _ = self._forward(self.p, user_oh, inputs[q], inputs[q + 1], inputs[q + 2],
                                inputs[q + 3])
